@@ -1,0 +1,22 @@
+"""sklearn-sepclr: contrastive analysis the scikit-learn way.
+
+Separate the *common* factors of variation that a target dataset shares with
+a background dataset from the *salient* factors that only the target has,
+with SepCLR (Louiset et al., ICLR 2024) as a scikit-learn transformer.
+"""
+
+from ._augment import ScarfAugmentation, TabularAugmentation
+from ._net import TrainingDivergedError
+from ._transformer import SepCLRTransformer
+from .utils import stack_groups
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "SepCLRTransformer",
+    "ScarfAugmentation",
+    "TabularAugmentation",
+    "TrainingDivergedError",
+    "stack_groups",
+    "__version__",
+]

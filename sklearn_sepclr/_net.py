@@ -1,0 +1,338 @@
+"""The skorch net that trains SepCLR: batches, views and the training step.
+
+The public :class:`~sklearn_sepclr.SepCLRTransformer` builds one
+:class:`_SepCLRNet` per fit (its ``net_``). Each step of skorch's loop is
+overridden in a small method, so a subclass can change one thing at a time:
+
+* :meth:`_SepCLRNet.get_iterator` yields group-balanced batches, already on
+  the training device (no per-sample ``Dataset.__getitem__`` calls);
+* :meth:`_SepCLRNet.make_views` draws the two augmented views;
+* :meth:`_SepCLRNet.compute_loss` runs both views through each encoder in one
+  pass and evaluates :func:`~sklearn_sepclr.losses.sepclr_loss`;
+* :meth:`_SepCLRNet.train_step_single` and :meth:`validation_step` record
+  every loss term in the history and stop on a non-finite value.
+"""
+
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring
+from torch import nn
+
+from .losses import TERM_NAMES, sepclr_loss
+
+# Offsets that give each random stream of a fit its own seed.
+_SEED_BATCHES, _SEED_VIEWS, _SEED_EVAL_BATCHES, _SEED_EVAL_VIEWS = range(4)
+
+
+class TrainingDivergedError(FloatingPointError):
+    """Raised when a SepCLR loss term becomes NaN or infinite in training."""
+
+
+class _SepCLRCriterion(nn.Module):
+    """The SepCLR objective as a module, so skorch can set its weights."""
+
+    def __init__(
+        self,
+        temperature=0.5,
+        uniformity_weight=2.0,
+        salient_weight=1000.0,
+        background_weight=1000.0,
+        jem_weight=10.0,
+    ):
+        super().__init__()
+        self.temperature = temperature
+        self.uniformity_weight = uniformity_weight
+        self.salient_weight = salient_weight
+        self.background_weight = background_weight
+        self.jem_weight = jem_weight
+
+    def forward(self, common1, common2, salient1, salient2, is_target):
+        return sepclr_loss(
+            common1,
+            common2,
+            salient1,
+            salient2,
+            is_target,
+            temperature=self.temperature,
+            uniformity_weight=self.uniformity_weight,
+            salient_weight=self.salient_weight,
+            background_weight=self.background_weight,
+            jem_weight=self.jem_weight,
+        )
+
+
+class _GroupDataset(torch.utils.data.Dataset):
+    """Samples (a tensor on any device) and, for training, their groups.
+
+    Integer tensors (uint8 images) stay integer here and become float on
+    the training device, one batch at a time (see :func:`_to_model_input`).
+    """
+
+    def __init__(self, X, is_target=None):
+        self.X = X
+        self.is_target = is_target
+
+    def __len__(self):
+        return len(self.X)
+
+    def __getitem__(self, i):  # pragma: no cover - the iterator never calls it
+        return self.X[i], None if self.is_target is None else self.is_target[i]
+
+    def subset(self, index):
+        index = torch.as_tensor(index)
+        is_target = None if self.is_target is None else self.is_target[index]
+        return _GroupDataset(self.X[index.to(self.X.device)], is_target)
+
+
+def _group_split(dataset, fraction, generator):
+    """Split off a validation set holding both groups in their proportion."""
+    valid = []
+    for mask in (~dataset.is_target, dataset.is_target):
+        members = torch.nonzero(mask).ravel()
+        members = members[torch.randperm(len(members), generator=generator)]
+        n_valid = min(max(1, round(fraction * len(members))), len(members) - 1)
+        valid.append(members[:n_valid])
+    valid = torch.cat(valid)
+    train = torch.ones(len(dataset), dtype=torch.bool)
+    train[valid] = False
+    return dataset.subset(torch.nonzero(train).ravel()), dataset.subset(valid)
+
+
+class _GroupSplit:
+    """skorch ``train_split``: a stratified split by group, seeded."""
+
+    def __init__(self, fraction, seed):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, dataset, y=None, **fit_params):
+        generator = torch.Generator().manual_seed(self.seed)
+        return _group_split(dataset, self.fraction, generator)
+
+
+def _balanced_batches(is_target, batch_size, generator):
+    """Index batches that each hold both groups, in their proportion.
+
+    Each group is shuffled and cut into the same number of nearly equal
+    chunks, one per batch, so no batch is much smaller than the others and
+    every batch has at least one background and one target sample (a group
+    smaller than the number of batches is repeated). With fewer samples than
+    ``batch_size`` there is a single batch of all samples.
+    """
+    n_batches = max(1, math.ceil(len(is_target) / batch_size))
+    chunks = []
+    for mask in (~is_target, is_target):
+        members = torch.nonzero(mask).ravel()
+        members = members[torch.randperm(len(members), generator=generator)]
+        if 0 < len(members) < n_batches:
+            members = members[torch.arange(n_batches) % len(members)]
+        chunks.append(torch.tensor_split(members, n_batches))
+    return [torch.cat(pair) for pair in zip(*chunks, strict=True)]
+
+
+def _to_model_input(x, device, non_blocking):
+    """Move a batch to the training device and make it float32.
+
+    uint8 images become floats in [0, 1] on the device, so the host keeps
+    one byte per pixel.
+    """
+    x = x.to(device, non_blocking=non_blocking)
+    if x.dtype == torch.uint8:
+        return x.float().div_(255.0)
+    return x.float()
+
+
+class _BatchIterator:
+    """Re-iterable batches of a :class:`_GroupDataset` for skorch.
+
+    With groups, batches are group-balanced: training batches are reshuffled
+    each epoch from a seeded generator, validation batches are the same every
+    epoch (so the validation loss is comparable across epochs). Without
+    groups (``transform``), batches are consecutive slices.
+    """
+
+    def __init__(self, dataset, batch_size, device, seed, reshuffle):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.device = torch.device(device)
+        self.seed = seed
+        self.generator = torch.Generator().manual_seed(seed) if reshuffle else None
+
+    def _batch_indices(self):
+        if self.dataset.is_target is None:
+            return torch.arange(len(self.dataset)).split(self.batch_size)
+        generator = self.generator or torch.Generator().manual_seed(self.seed)
+        return _balanced_batches(self.dataset.is_target, self.batch_size, generator)
+
+    def __len__(self):
+        return max(1, math.ceil(len(self.dataset) / self.batch_size))
+
+    def __iter__(self):
+        X, is_target = self.dataset.X, self.dataset.is_target
+        pin = self.device.type == "cuda" and X.device.type == "cpu"
+        for index in self._batch_indices():
+            xb = X[index.to(X.device)]
+            if pin:
+                xb = xb.pin_memory()
+            xb = _to_model_input(xb, self.device, non_blocking=pin)
+            yb = None if is_target is None else is_target[index].to(self.device)
+            yield xb, yb
+
+
+class _SepCLRNet(NeuralNet):
+    """skorch net training a :class:`~sklearn_sepclr._modules._SepCLRModule`.
+
+    Extra parameters beside skorch's: ``augmentation`` (a callable
+    ``augment(x, generator)``), ``seed`` (root of every random stream of the
+    fit) and ``precision`` ("32" or "bf16").
+    """
+
+    def __init__(self, *args, augmentation=None, seed=0, precision="32", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.augmentation = augmentation
+        self.seed = seed
+        self.precision = precision
+
+    # -- set-up -----------------------------------------------------------
+    def get_default_callbacks(self):
+        # Record each loss term per epoch (batch-size weighted mean), for
+        # training and, when there is a validation split, for validation.
+        terms = [
+            (f"{prefix}_{name}", PassthroughScoring(
+                name=f"{prefix}_{name}", lower_is_better=None, on_train=prefix == "train"))
+            for prefix in ("train", "valid")
+            for name in TERM_NAMES
+        ]
+        return [*super().get_default_callbacks(), *terms]
+
+    def get_dataset(self, X, y=None):
+        if isinstance(X, _GroupDataset):
+            return X
+        return _GroupDataset(torch.as_tensor(X), None if y is None else torch.as_tensor(y))
+
+    def get_iterator(self, dataset, training=False):
+        if training:
+            seed = self.seed + _SEED_BATCHES + 7919 * len(self.history)
+        else:
+            seed = self.seed + _SEED_EVAL_BATCHES
+        return _BatchIterator(dataset, self.batch_size, self.device, seed, reshuffle=training)
+
+    def _views_generator(self, offset):
+        return torch.Generator(device=self.device).manual_seed(self.seed + offset)
+
+    def on_epoch_begin(self, net, **kwargs):
+        super().on_epoch_begin(net, **kwargs)
+        # A stream per epoch: a warm-started fit continues with new views.
+        self.train_views_ = self._views_generator(_SEED_VIEWS + 7919 * len(self.history))
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if not training:
+            # Validation sees the same views every epoch, so its loss is
+            # comparable across epochs (early stopping relies on this).
+            self.eval_views_ = self._views_generator(_SEED_EVAL_VIEWS)
+        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    # -- the training step, one overridable piece at a time ---------------
+    def make_views(self, x, generator):
+        """Two augmented views of the batch, stacked as ``[view1; view2]``."""
+        return torch.cat([self.augmentation(x, generator), self.augmentation(x, generator)])
+
+    def compute_loss(self, x, is_target, generator):
+        """SepCLR loss of one batch and its unweighted terms.
+
+        Both views go through each encoder in a single pass: BatchNorm
+        statistics are then those of the 2n stacked samples, as in SimCLR's
+        reference implementation, and the convolutions run on one large
+        batch instead of two half-size ones.
+        """
+        views = self.make_views(x, generator)
+        autocast = torch.autocast(
+            device_type=torch.device(self.device).type,
+            dtype=torch.bfloat16,
+            enabled=self.precision == "bf16",
+        )
+        with autocast:
+            common, salient = self.module_.project(views)
+        common1, common2 = common.float().chunk(2)
+        salient1, salient2 = salient.float().chunk(2)
+        return self.criterion_(common1, common2, salient1, salient2, is_target)
+
+    def _record(self, prefix, total, terms):
+        """Record the terms in the history; raise if any is not finite.
+
+        One ``tolist`` moves all values to the host in a single
+        synchronisation.
+        """
+        values = torch.stack([total.detach(), *(t.detach() for t in terms.values())])
+        values = values.float().tolist()
+        names = ("total", *terms)
+        bad = [name for name, value in zip(names, values, strict=True) if not math.isfinite(value)]
+        if bad:
+            name = next((n for n in bad if n != "total"), "total")
+            raise TrainingDivergedError(
+                f"SepCLR training diverged at epoch {len(self.history)}: the loss "
+                f"term {name!r} became {values[names.index(name)]} ({prefix} "
+                "batch). Lower lr, the term weights or enable precision='32'; "
+                "check the input scale (standardise tabular features)."
+            )
+        for name, value in zip(names[1:], values[1:], strict=True):
+            self.history.record_batch(f"{prefix}_{name}", value)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        x, is_target = batch
+        total, terms = self.compute_loss(x, is_target, self.train_views_)
+        self._record("train", total, terms)
+        total.backward()
+        return {"loss": total, "y_pred": None}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        x, is_target = batch
+        with torch.no_grad():
+            total, terms = self.compute_loss(x, is_target, self.eval_views_)
+        self._record("valid", total, terms)
+        return {"loss": total, "y_pred": None}
+
+    def evaluation_step(self, batch, training=False):
+        self.check_is_fitted()
+        x, _ = batch
+        with torch.set_grad_enabled(training):
+            self._set_training(training)
+            return self.module_(x)
+
+    def projection_step(self, batch):
+        """Projection-head outputs ``(normalised p_c, z_s)`` of a batch."""
+        x, _ = batch
+        self._set_training(False)
+        with torch.no_grad():
+            common, salient = self.module_.project(x)
+        return nn.functional.normalize(common, dim=1), salient
+
+    def evaluate_loss(self, dataset):
+        """Mean SepCLR loss on a grouped dataset, in evaluation mode.
+
+        Uses fixed batches and views, so the same data give the same value.
+        """
+        self.eval_views_ = self._views_generator(_SEED_EVAL_VIEWS)
+        iterator = self.get_iterator(dataset, training=False)
+        totals, weights = [], []
+        self._set_training(False)
+        with torch.no_grad():
+            for x, is_target in iterator:
+                total, _ = self.compute_loss(x, is_target, self.eval_views_)
+                totals.append(total.float())
+                weights.append(len(x))
+        return float(np.average(torch.stack(totals).cpu().numpy(), weights=weights))
+
+    # -- persistence -------------------------------------------------------
+    def __getstate__(self):
+        # torch.Generator objects cannot be pickled; they are recreated at
+        # the start of each epoch or evaluation.
+        state = super().__getstate__()
+        state.pop("train_views_", None)
+        state.pop("eval_views_", None)
+        return state

@@ -1,0 +1,682 @@
+"""SepCLRTransformer: contrastive analysis with SepCLR as a scikit-learn transformer."""
+
+import copy
+import warnings
+from contextlib import contextmanager
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._augment import _resolve_augmentation
+from ._modules import _build_encoder, _SepCLRModule
+from ._net import TrainingDivergedError, _GroupDataset, _GroupSplit, _SepCLRCriterion, _SepCLRNet
+from .utils import _is_dataframe, _resolve_groups, _shape, _split_fit_inputs
+
+_FITTED_ATTRIBUTES = (
+    "net_",
+    "history_",
+    "device_",
+    "background_label_",
+    "input_shape_",
+    "n_features_in_",
+    "feature_names_in_",
+)
+
+
+class SepCLRTransformer(TransformerMixin, BaseEstimator):
+    """Separate common from salient features with SepCLR.
+
+    Contrastive analysis compares a *target* dataset (patients, treated
+    cells, images with an object) with a *background* dataset (healthy
+    controls, untreated cells, plain images). SepCLR (Louiset et al., ICLR
+    2024) learns two representations with two separate encoders:
+
+    * **common** features, the variation both groups share, trained on all
+      samples with a contrastive alignment + uniformity objective;
+    * **salient** features, the variation only the target has: trained with
+      the same objective on target samples, while background samples are
+      pulled to the constant code ``s' = 0``;
+
+    and a kernel joint-entropy term (k-JEM) keeps the two spaces
+    statistically independent. ``transform`` needs no group labels: it
+    returns ``[common | salient]`` features for any sample.
+
+    Parameters
+    ----------
+    n_common : int, default=32
+        Dimension of the common representation (the paper uses 32; 16 on
+        CelebA).
+    n_salient : int, default=32
+        Dimension of the salient representation.
+    encoder : {"mlp", "cnn", "resnet18"} or callable, default="mlp"
+        Backbone of both encoders. ``"mlp"`` for tabular data. A callable is
+        called as ``encoder(input_shape, n_out)`` (once per space) and must
+        return an :class:`torch.nn.Module` mapping a batch of shape
+        ``(n, *input_shape)`` to ``(n, n_out)``.
+    hidden_layer_sizes : tuple of int, default=(256, 256)
+        Widths of the hidden layers of the ``"mlp"`` encoder.
+    image_shape : tuple of int (C, H, W) or None, default=None
+        Shape of one image when ``X`` holds flattened images (one image per
+        row), so image models fit in pipelines. Not needed when ``X`` is
+        already of shape ``(n, C, H, W)``.
+    augmentation : "auto", "noise", "scarf", callable or None, default="auto"
+        How the two views of each sample are drawn. ``"auto"``: Gaussian
+        noise plus feature masking scaled to each feature's spread for
+        tabular data (:class:`~sklearn_sepclr.TabularAugmentation`).
+        ``"scarf"``: random features replaced by draws from their marginal
+        (:class:`~sklearn_sepclr.ScarfAugmentation`). A callable is called
+        as ``augment(x_batch, generator) -> x_batch`` on float batches on the
+        training device; if it has a ``fit`` method it is fitted on (a copy
+        of) the training data first. ``None`` gives identical views.
+    temperature : float, default=0.5
+        Bandwidth ``tau`` of the Gaussian kernel of every term.
+    uniformity_weight : float, default=2.0
+        Weight ``w_u`` of the common and salient uniformity terms.
+    salient_weight : float or "auto", default="auto"
+        Weight ``beta_s`` of the salient alignment and uniformity. "auto":
+        1000 for images (the paper's value on CIFAR-10+MNIST and CelebA), 1
+        for tabular data (its value on the medical datasets; 1000 keeps the
+        salient space from separating on tabular benchmarks).
+    background_weight : float or "auto", default="auto"
+        Weight ``beta_r`` pulling background salient codes to ``s' = 0``.
+        "auto": 1000 for images, 10 for tabular data (the paper's values).
+        Increase it when background salient codes do not collapse.
+    jem_weight : float, default=10.0
+        Weight ``lambda`` of the k-JEM term; increase it when common and
+        salient features leak into each other, 0 switches it off.
+    max_epochs : int, default=100
+        Number of passes over the training data (the maximum when
+        ``early_stopping=True``).
+    batch_size : int, default=256
+        Number of samples per batch (each batch holds both groups in their
+        proportion; with fewer samples, one batch of all of them).
+    lr : float, default=1e-3
+        Learning rate of Adam (the paper uses 3e-4 for 200+ epochs on large
+        image sets; 1e-3 reaches the same separation in fewer epochs on the
+        package's benchmarks).
+    weight_decay : float, default=0.0
+        L2 penalty of Adam.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of each group and stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs;
+        the best weights are restored.
+    validation_fraction : float, default=0.1
+        Fraction of each group held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    background_label : "auto" or scalar, default="auto"
+        Group label of the background samples in ``y`` or ``sample_group``;
+        every other label is target. ``"auto"``: 0 (or False) when present,
+        else the smallest label.
+    output : {"both", "common", "salient"}, default="both"
+        What ``transform`` returns.
+    warm_start : bool, default=False
+        Continue training the fitted networks on the next ``fit`` call
+        instead of starting anew.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, batches and views. Torch's global random state is
+        left untouched.
+    verbose : int, default=0
+        0: silent; 1 or more: a progress bar per epoch and a line of losses
+        after each epoch.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra :mod:`skorch.callbacks` (deep-copied at each fit).
+    device : str, default="auto"
+        Training device: "auto" (CUDA when available, else CPU), "cpu",
+        "cuda" or "cuda:N".
+    precision : {"32", "bf16"}, default="32"
+        "bf16" runs the encoders under bfloat16 autocast (the loss stays in
+        float32): faster on recent GPUs.
+    compile : bool, default=False
+        Compile the encoders with :func:`torch.compile` for training.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained skorch net; ``net_.module_`` holds the encoders.
+    history_ : skorch.History
+        Per-epoch log: ``train_loss`` and each unweighted loss term
+        (``train_common_alignment``, ``train_common_uniformity``,
+        ``train_salient_alignment``, ``train_salient_uniformity``,
+        ``train_background``, ``train_jem``), and their ``valid_``
+        counterparts with early stopping. E.g.
+        ``history_[:, "train_loss"]``.
+    background_label_ : scalar
+        The group label taken as background.
+    device_ : torch.device
+        The device the networks were trained on.
+    input_shape_ : tuple of int
+        Shape of one sample as the encoders see it.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of str
+        Names of the features seen during fit (DataFrame input only).
+
+    See Also
+    --------
+    sklearn_sepclr.stack_groups : Stack background and target datasets.
+    sklearn_sepclr.losses.sepclr_loss : The objective, for custom loops.
+
+    References
+    ----------
+    R. Louiset, E. Duchesnay, A. Grigis, P. Gori. "Separating common from
+    salient patterns with Contrastive Representation Learning", ICLR 2024.
+
+    Examples
+    --------
+    >>> from sklearn_sepclr import SepCLRTransformer
+    >>> from sklearn_sepclr.datasets import make_contrastive_blobs
+    >>> data = make_contrastive_blobs(n_background=40, n_target=40, random_state=0)
+    >>> est = SepCLRTransformer(n_common=4, n_salient=2, max_epochs=2, random_state=0)
+    >>> est.fit(data.X_background, data.X_target).transform(data.X_target).shape
+    (40, 6)
+    """
+
+    _parameter_constraints = {
+        "n_common": [Interval(Integral, 1, None, closed="left")],
+        "n_salient": [Interval(Integral, 1, None, closed="left")],
+        "encoder": [StrOptions({"mlp", "cnn", "resnet18"}), callable],
+        "hidden_layer_sizes": ["array-like"],
+        "image_shape": ["array-like", None],
+        "augmentation": [StrOptions({"auto", "noise", "scarf"}), callable, None],
+        "temperature": [Interval(Real, 0, None, closed="neither")],
+        "uniformity_weight": [Interval(Real, 0, None, closed="left")],
+        "salient_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "background_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "jem_weight": [Interval(Real, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 2, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "background_label": "no_validation",
+        "output": [StrOptions({"both", "common", "salient"})],
+        "warm_start": ["boolean"],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+        "callbacks": [list, None],
+        "device": [str, torch.device],
+        "precision": [StrOptions({"32", "bf16"})],
+        "compile": ["boolean"],
+    }
+
+    def __init__(
+        self,
+        n_common=32,
+        n_salient=32,
+        *,
+        encoder="mlp",
+        hidden_layer_sizes=(256, 256),
+        image_shape=None,
+        augmentation="auto",
+        temperature=0.5,
+        uniformity_weight=2.0,
+        salient_weight="auto",
+        background_weight="auto",
+        jem_weight=10.0,
+        max_epochs=100,
+        batch_size=256,
+        lr=1e-3,
+        weight_decay=0.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        background_label="auto",
+        output="both",
+        warm_start=False,
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+        device="auto",
+        precision="32",
+        compile=False,
+    ):
+        self.n_common = n_common
+        self.n_salient = n_salient
+        self.encoder = encoder
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.image_shape = image_shape
+        self.augmentation = augmentation
+        self.temperature = temperature
+        self.uniformity_weight = uniformity_weight
+        self.salient_weight = salient_weight
+        self.background_weight = background_weight
+        self.jem_weight = jem_weight
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.lr = lr
+        self.weight_decay = weight_decay
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.background_label = background_label
+        self.output = output
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+        self.device = device
+        self.precision = precision
+        self.compile = compile
+
+    # -- fitting ------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, sample_group=None):
+        """Train the common and salient encoders.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Training samples: all of them, or the background dataset in the
+            two-dataset form ``fit(X_background, X_target)``.
+        y : array-like of shape (n_samples,), or the target dataset, default=None
+            1-D: the group of each sample (``background_label`` marks
+            background, every other value is target). 2-D (or N-D) with the
+            same features as ``X``: the target dataset. May be a downstream
+            label when ``sample_group`` is given.
+        sample_group : array-like of shape (n_samples,), default=None
+            Group of each sample, when ``y`` is needed by a downstream model
+            (e.g. ``pipe.fit(X, y, sepclrtransformer__sample_group=g)``).
+
+        Returns
+        -------
+        self : SepCLRTransformer
+            The fitted estimator.
+        """
+        self._fit(X, y, sample_group)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, *, sample_group=None):
+        """Fit, then return the features of the training samples.
+
+        ``fit_transform(X_background, X_target)`` returns the features of the
+        stacked rows ``[X_background; X_target]``, exactly as
+        ``fit_transform(*stack_groups(X_background, X_target))``.
+
+        Parameters
+        ----------
+        X, y, sample_group
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_output_features)
+            ``[common | salient]`` features (see ``output``).
+        """
+        X = self._fit(X, y, sample_group)
+        Z = self._transform_checked(X)
+        if _is_dataframe(X) and _get_output_config("transform", self)["dense"] == "pandas":
+            # In the two-dataset form the caller's X is only the background:
+            # give the output the stacked index so set_output does not use it.
+            import pandas as pd
+
+            Z = pd.DataFrame(Z, index=X.index, columns=self.get_feature_names_out())
+        return Z
+
+    def _fit(self, X, y, sample_group):
+        X, groups, _ = _split_fit_inputs(X, y, sample_group)
+        warm = self.warm_start and hasattr(self, "net_")
+        if not warm:
+            # A fit that fails (bad input, divergence) leaves no stale model.
+            self._reset()
+        X_checked = self._validate_X(X, reset=not warm)
+        is_target, background_label = _resolve_groups(
+            groups, len(X_checked), self.background_label
+        )
+        self._check_group_sizes(is_target)
+        device = _resolve_device(self.device)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with _forked_torch_rng(seed, device):
+            net = copy.deepcopy(self.net_) if warm else self._make_net(X_checked, device, seed)
+            dataset = _GroupDataset(
+                _to_storage(X_checked, device, self._is_image), torch.as_tensor(is_target)
+            )
+            net.augmentation = _fitted_augmentation(net.augmentation, dataset.X, device)
+            net.device = str(device)
+            try:
+                if warm:
+                    net.partial_fit(dataset)
+                else:
+                    net.fit(dataset)
+            finally:
+                _move_augmentation(net.augmentation, "cpu")
+        self.net_ = net
+        self.history_ = net.history
+        self.device_ = device
+        self.background_label_ = background_label
+        return X if _is_dataframe(X) else X_checked
+
+    def _reset(self):
+        for name in _FITTED_ATTRIBUTES:
+            self.__dict__.pop(name, None)
+
+    def _check_group_sizes(self, is_target):
+        if not self.early_stopping:
+            return
+        n_target = int(is_target.sum())
+        smallest = min(n_target, len(is_target) - n_target)
+        if smallest < 2:
+            raise ValueError(
+                "early_stopping=True holds out a validation set with samples of "
+                "both groups, which needs at least 2 samples of each group; "
+                f"got {n_target} target and {len(is_target) - n_target} "
+                "background samples. Use early_stopping=False or more samples."
+            )
+
+    def _make_net(self, X, device, seed):
+        """Build the skorch net (inside the seeded RNG context)."""
+        input_shape = self.input_shape_
+        module = _SepCLRModule(
+            _build_encoder(self.encoder, input_shape, self.n_common, self.hidden_layer_sizes),
+            _build_encoder(self.encoder, input_shape, self.n_salient, self.hidden_layer_sizes),
+            self.n_common,
+            self.n_salient,
+        )
+        if self._is_image:
+            module = module.to(memory_format=torch.channels_last)
+        criterion = _SepCLRCriterion(
+            temperature=self.temperature,
+            uniformity_weight=self.uniformity_weight,
+            salient_weight=_auto(self.salient_weight, self._is_image, image=1000.0, tabular=1.0),
+            background_weight=_auto(
+                self.background_weight, self._is_image, image=1000.0, tabular=10.0
+            ),
+            jem_weight=self.jem_weight,
+        )
+        callbacks = copy.deepcopy(self.callbacks) or []
+        train_split = None
+        if self.early_stopping:
+            from skorch.callbacks import EarlyStopping
+
+            train_split = _GroupSplit(self.validation_fraction, seed)
+            callbacks.append(
+                ("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True))
+            )
+        if self.verbose:
+            from skorch.callbacks import ProgressBar
+
+            callbacks.append(("progress_bar", ProgressBar()))
+        return _SepCLRNet(
+            module=module,
+            criterion=criterion,
+            optimizer=torch.optim.Adam,
+            optimizer__weight_decay=self.weight_decay,
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            train_split=train_split,
+            callbacks=callbacks,
+            verbose=self.verbose,
+            device=str(device),
+            compile=self.compile,
+            augmentation=_resolve_augmentation(self.augmentation, self._is_image),
+            seed=seed,
+            precision=self.precision,
+        )
+
+    # -- input checks -------------------------------------------------------
+    @property
+    def _is_image(self):
+        return len(self.input_shape_) == 3 if hasattr(self, "input_shape_") else False
+
+    def _validate_X(self, X, *, reset):
+        """Check X and bring it to the encoders' sample shape.
+
+        Tabular data keeps float32/float64 (other dtypes become float64).
+        Images, given as (n, C, H, W) arrays or as rows with
+        ``image_shape``, keep uint8 so the host holds one byte per pixel.
+        """
+        if len(_shape(X)) > 2:
+            X = check_array(
+                X, allow_nd=True, dtype=_image_dtype(X), ensure_min_samples=1
+            )
+            n_features = int(np.prod(X.shape[1:]))
+            if reset:
+                self.__dict__.pop("feature_names_in_", None)
+                self.n_features_in_ = n_features
+            elif n_features != self.n_features_in_:
+                raise ValueError(
+                    f"X has {n_features} features (shape {X.shape[1:]}), but "
+                    f"{type(self).__name__} is expecting {self.n_features_in_} "
+                    "features as input."
+                )
+            sample_shape = X.shape[1:]
+        else:
+            image = self.image_shape is not None
+            X = validate_data(
+                self, X, reset=reset, dtype=_image_dtype(X) if image else ("float64", "float32")
+            )
+            sample_shape = (X.shape[1],)
+            if image:
+                sample_shape = self._check_image_shape(X.shape[1])
+                X = X.reshape(len(X), *sample_shape)
+        if reset:
+            self.input_shape_ = tuple(int(s) for s in sample_shape)
+        elif tuple(sample_shape) != self.input_shape_:
+            raise ValueError(
+                f"X holds samples of shape {tuple(sample_shape)}, but "
+                f"{type(self).__name__} was fitted on samples of shape "
+                f"{self.input_shape_}."
+            )
+        return X
+
+    def _check_image_shape(self, n_features):
+        shape = tuple(int(s) for s in np.ravel(self.image_shape))
+        if len(shape) != 3 or min(shape) < 1:
+            raise ValueError(
+                f"image_shape must be (C, H, W) with positive sizes; got {self.image_shape!r}."
+            )
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"image_shape={shape} holds {int(np.prod(shape))} values per "
+                f"image, but X has {n_features} features per row."
+            )
+        return shape
+
+    # -- transforming -------------------------------------------------------
+    def transform(self, X):
+        """Common and salient features of any samples (no groups needed).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Samples with the features seen in fit.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_output_features)
+            The encoder outputs (the representations before the projection
+            heads, as evaluated in the paper): ``[common | salient]``, or one
+            space (see ``output``). float32 input gives float32 output,
+            anything else float64.
+        """
+        check_is_fitted(self)
+        return self._transform_checked(self._validate_X(X, reset=False))
+
+    def _transform_checked(self, X):
+        common, salient = self._collect(X, self.net_.evaluation_step)
+        return self._select_output(common, salient).astype(_output_dtype(X), copy=False)
+
+    def project(self, X):
+        """Projection-head outputs, the space the SepCLR loss works in.
+
+        The common projections are normalised to the unit sphere; background
+        salient projections should lie near ``s' = 0`` after training (see
+        :func:`sklearn_sepclr.metrics.background_collapse`).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features) or (n_samples, C, H, W)
+            Samples with the features seen in fit.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_common + n_salient)
+            ``[common projections | salient projections]`` (``output`` is
+            ignored).
+        """
+        check_is_fitted(self)
+        X = self._validate_X(X, reset=False)
+        common, salient = self._collect(X, self.net_.projection_step)
+        return np.hstack([common, salient]).astype(_output_dtype(X), copy=False)
+
+    def _collect(self, X, step):
+        """Run ``step`` on consecutive batches of X; gather on the CPU."""
+        dataset = _GroupDataset(_host_tensor(X))
+        iterator = self.net_.get_iterator(dataset, training=False)
+        outputs = [tuple(t.float().cpu() for t in step(batch)) for batch in iterator]
+        return tuple(torch.cat(parts).numpy() for parts in zip(*outputs, strict=True))
+
+    def _select_output(self, common, salient):
+        if self.output == "common":
+            return common
+        if self.output == "salient":
+            return salient
+        return np.hstack([common, salient])
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features: ``common0, ...`` then ``salient0, ...``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Ignored apart from validation against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            One name per output column of :meth:`transform`.
+        """
+        check_is_fitted(self)
+        common = [f"common{i}" for i in range(self.n_common)]
+        salient = [f"salient{i}" for i in range(self.n_salient)]
+        names = {"common": common, "salient": salient, "both": common + salient}
+        return np.asarray(names[self.output], dtype=object)
+
+    # -- scoring ------------------------------------------------------------
+    def score(self, X, y=None, *, sample_group=None):
+        """Minus the SepCLR loss on ``X`` (higher is better).
+
+        The loss is evaluated in inference mode with fixed batches and views,
+        so the same data give the same score. It is only comparable between
+        models trained with the same loss settings; select models with a
+        downstream probe (see :mod:`sklearn_sepclr.metrics`).
+
+        Parameters
+        ----------
+        X, y, sample_group
+            As in :meth:`fit` (groups are needed).
+
+        Returns
+        -------
+        score : float
+            ``-loss``.
+        """
+        check_is_fitted(self)
+        X, groups, _ = _split_fit_inputs(X, y, sample_group)
+        X = self._validate_X(X, reset=False)
+        is_target, _ = _resolve_groups(groups, len(X), self.background_label_)
+        dataset = _GroupDataset(_host_tensor(X), torch.as_tensor(is_target))
+        net = self.net_
+        net.augmentation = _fitted_augmentation(net.augmentation, None, net.device)
+        try:
+            return -net.evaluate_loss(dataset)
+        finally:
+            _move_augmentation(net.augmentation, "cpu")
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        tags.input_tags.allow_nan = False
+        return tags
+
+
+# -- helpers ----------------------------------------------------------------
+def _auto(value, is_image, *, image, tabular):
+    """Resolve an "auto" term weight by data type (see the docstring)."""
+    if isinstance(value, str):
+        return image if is_image else tabular
+    return float(value)
+
+
+def _resolve_device(device):
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(device)
+    except RuntimeError as exc:
+        raise ValueError(f"device={device!r} is not a valid torch device: {exc}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was requested but CUDA is not available.")
+    return device
+
+
+@contextmanager
+def _forked_torch_rng(seed, device):
+    """Seed torch for the duration of a fit without touching its global state."""
+    devices = [device.index or 0] if device.type == "cuda" else []
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        yield
+
+
+def _image_dtype(X):
+    """uint8 images stay uint8; other images become float32 or stay float64."""
+    dtype = getattr(X, "dtype", None)
+    if dtype == np.uint8:
+        return np.uint8
+    return ("float32", "float64") if dtype != np.float64 else "float64"
+
+
+def _output_dtype(X):
+    return np.float64 if X.dtype == np.float64 else np.float32
+
+
+def _host_tensor(X):
+    X = X.to_numpy() if _is_dataframe(X) else X
+    with warnings.catch_warnings():
+        # Read-only inputs (memory maps) are only ever read.
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.as_tensor(X)
+
+
+def _to_storage(X, device, is_image):
+    """Where the training data live: tabular data on the device as float32;
+    images on the host in their own dtype (uint8 stays uint8)."""
+    X = _host_tensor(X)
+    if is_image:
+        return X
+    return X.to(device=device, dtype=torch.float32)
+
+
+def _fitted_augmentation(augmentation, X, device):
+    """A copy of the augmentation, fitted on X if it learns statistics,
+    with its statistics on the training device."""
+    if X is not None and hasattr(augmentation, "fit"):
+        augmentation = copy.deepcopy(augmentation).fit(X)
+    _move_augmentation(augmentation, device)
+    return augmentation
+
+
+def _move_augmentation(augmentation, device):
+    """Move the tensors an augmentation learned in ``fit`` to ``device``.
+
+    After training they go back to the CPU, so a model trained on a GPU
+    unpickles on a CPU-only machine.
+    """
+    for name, value in vars(augmentation).items() if hasattr(augmentation, "__dict__") else ():
+        if isinstance(value, torch.Tensor):
+            setattr(augmentation, name, value.to(device))
+
+
+__all__ = ["SepCLRTransformer", "TrainingDivergedError"]

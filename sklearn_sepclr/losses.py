@@ -1,0 +1,265 @@
+"""The SepCLR objective as plain PyTorch functions.
+
+Usable from any training loop (Lightning, Accelerate, a bare loop): each
+primitive is a small function of tensors, and :func:`sepclr_loss` combines
+them as in Louiset et al., "Separating common from salient patterns with
+Contrastive Representation Learning", ICLR 2024 (arXiv 2402.11928):
+
+.. math::
+
+    L = (A_c + w_u U_c) + \\beta_s (A_s + w_u U_s) + \\beta_r R + \\lambda J
+
+with the Gaussian kernel :math:`K(a, b) = \\exp(-\\|a - b\\|^2 / (2\\tau))`.
+All functions are vectorised over the batch, work in float32 and float64, and
+return 0 (never NaN) for a term over an empty set of samples.
+"""
+
+import math
+
+import torch
+
+__all__ = [
+    "alignment",
+    "uniformity",
+    "joint_entropy",
+    "sepclr_loss",
+    "TERM_NAMES",
+]
+
+#: Keys of the ``terms`` dictionary returned by :func:`sepclr_loss`.
+TERM_NAMES = (
+    "common_alignment",
+    "common_uniformity",
+    "salient_alignment",
+    "salient_uniformity",
+    "background",
+    "jem",
+)
+
+
+def _squared_distances(z):
+    """Pairwise squared Euclidean distances, shape (n, n).
+
+    The Gram-matrix form avoids an (n, n, d) intermediate; clamping removes
+    the tiny negatives of round-off, and unlike ``torch.cdist`` there is no
+    square root whose gradient is infinite at distance 0.
+    """
+    sq = (z * z).sum(dim=1)
+    gram = z @ z.T
+    return (sq[:, None] + sq[None, :] - 2.0 * gram).clamp_min(0.0)
+
+
+def alignment(z1, z2, *, temperature=0.5, mask=None):
+    """Alignment of two views: mean of ``||z1_i - z2_i||^2 / (2 tau)``.
+
+    Parameters
+    ----------
+    z1, z2 : torch.Tensor of shape (n, d)
+        Embeddings of the first and the second view of the same samples.
+    temperature : float, default=0.5
+        Kernel bandwidth ``tau``.
+    mask : torch.Tensor of bool, shape (n,), default=None
+        Samples to average over (e.g. the target samples for the salient
+        alignment). ``None`` means all samples.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar; 0 when ``mask`` selects no sample.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import alignment
+    >>> z1 = torch.tensor([[0.0, 0.0], [1.0, 0.0]])
+    >>> z2 = torch.tensor([[0.0, 1.0], [1.0, 0.0]])
+    >>> float(alignment(z1, z2, temperature=0.5))
+    0.5
+    """
+    per_sample = ((z1 - z2) ** 2).sum(dim=1) / (2.0 * temperature)
+    return _masked_mean(per_sample, mask)
+
+
+def _masked_mean(values, mask):
+    if mask is None:
+        return values.mean() if values.numel() else values.sum()
+    # sum / max(count, 1): an empty set gives exactly 0 and a finite gradient.
+    count = mask.sum().clamp_min(1).to(values.dtype)
+    return (values * mask.to(values.dtype)).sum() / count
+
+
+def uniformity(z, *, temperature=0.5):
+    """Uniformity: ``log`` of the mean Gaussian kernel over pairs ``i < j``.
+
+    Minimising it spreads the embeddings (Wang & Isola, 2020); it is the
+    kernel estimate of minus the entropy of the embedding distribution.
+
+    Parameters
+    ----------
+    z : torch.Tensor of shape (n, d)
+        Embeddings of one view.
+    temperature : float, default=0.5
+        Kernel bandwidth ``tau``.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar; 0 when ``n < 2`` (no pair).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import uniformity
+    >>> z = torch.tensor([[0.0], [1.0]])
+    >>> float(uniformity(z, temperature=0.5))  # log(exp(-1))
+    -1.0
+    """
+    n = z.shape[0]
+    if n < 2:
+        return z.sum() * 0.0
+    rows, cols = torch.triu_indices(n, n, offset=1, device=z.device)
+    log_kernel = -_squared_distances(z)[rows, cols] / (2.0 * temperature)
+    return torch.logsumexp(log_kernel, dim=0) - math.log(rows.numel())
+
+
+def joint_entropy(common, salient, *, temperature=0.5):
+    """Kernel estimate of minus the joint entropy of common and salient codes.
+
+    ``mean_i log( mean_j K(c_i, c_j) K(s_i, s_j) )`` with ``j = i`` included
+    (the k-JEM term of SepCLR). Minimising it maximises ``H(c, s)`` and, with
+    the uniformity terms holding ``H(c)`` and ``H(s)``, drives the mutual
+    information ``I(c; s) = H(c) + H(s) - H(c, s)`` towards 0.
+
+    Parameters
+    ----------
+    common, salient : torch.Tensor of shape (n, d_c) and (n, d_s)
+        Common and salient embeddings of the same samples (one view).
+    temperature : float, default=0.5
+        Kernel bandwidth ``tau``.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar, at most 0 (it is 0 when all samples coincide).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import joint_entropy
+    >>> c = torch.zeros(3, 2)
+    >>> s = torch.zeros(3, 2)
+    >>> float(joint_entropy(c, s))
+    0.0
+    """
+    n = common.shape[0]
+    if n == 0:
+        return common.sum() * 0.0
+    distances = _squared_distances(common) + _squared_distances(salient)
+    log_kernel = -distances / (2.0 * temperature)
+    return (torch.logsumexp(log_kernel, dim=1) - math.log(n)).mean()
+
+
+def sepclr_loss(
+    common1,
+    common2,
+    salient1,
+    salient2,
+    is_target,
+    *,
+    temperature=0.5,
+    uniformity_weight=2.0,
+    salient_weight=1000.0,
+    background_weight=1000.0,
+    jem_weight=10.0,
+):
+    """The SepCLR objective on a mini-batch of two augmented views.
+
+    Parameters
+    ----------
+    common1, common2 : torch.Tensor of shape (n, d_c)
+        Raw outputs of the common projection head for view 1 and view 2.
+        They are normalised to the unit sphere here.
+    salient1, salient2 : torch.Tensor of shape (n, d_s)
+        Raw outputs of the salient projection head (Euclidean, not
+        normalised).
+    is_target : torch.Tensor of bool, shape (n,)
+        True for target samples, False for background samples.
+    temperature : float, default=0.5
+        Bandwidth ``tau`` of the Gaussian kernel shared by every term.
+    uniformity_weight : float, default=2.0
+        Weight ``w_u`` of both uniformity terms.
+    salient_weight : float, default=1000.0
+        Weight ``beta_s`` of the salient alignment and s'-uniformity.
+    background_weight : float, default=1000.0
+        Weight ``beta_r`` of the background term that pulls background salient
+        codes to the constant ``s' = 0``.
+    jem_weight : float, default=10.0
+        Weight ``lambda`` of the k-JEM term (0 switches it off).
+
+    Returns
+    -------
+    total : torch.Tensor
+        Scalar loss to minimise.
+    terms : dict of str to torch.Tensor
+        The unweighted terms, keyed by :data:`TERM_NAMES`:
+        ``common_alignment`` (A_c), ``common_uniformity`` (U_c),
+        ``salient_alignment`` (A_s, over targets), ``salient_uniformity``
+        (U_s, background rows replaced by s'), ``background`` (R, over
+        background samples) and ``jem`` (J).
+
+    Notes
+    -----
+    Background rows of the salient codes are replaced by the constant
+    ``s' = 0`` in the s'-uniformity and k-JEM terms, so they receive gradient
+    only from the background term. A term over an empty set (no target or no
+    background sample) is 0.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import TERM_NAMES, sepclr_loss
+    >>> g = torch.Generator().manual_seed(0)
+    >>> c1, c2, s1, s2 = (torch.randn(4, 3, generator=g) for _ in range(4))
+    >>> is_target = torch.tensor([False, False, True, True])
+    >>> total, terms = sepclr_loss(c1, c2, s1, s2, is_target)
+    >>> tuple(terms) == TERM_NAMES
+    True
+    >>> bool(total.isfinite())
+    True
+    """
+    is_target = is_target.to(device=common1.device, dtype=torch.bool)
+    is_background = ~is_target
+    tau = temperature
+    c1 = torch.nn.functional.normalize(common1, dim=1)
+    c2 = torch.nn.functional.normalize(common2, dim=1)
+    # zh_s: background salient rows replaced by the constant s' = 0.
+    sh1 = torch.where(is_target[:, None], salient1, torch.zeros_like(salient1))
+    sh2 = torch.where(is_target[:, None], salient2, torch.zeros_like(salient2))
+
+    background_norm = (
+        _masked_mean((salient1**2).sum(dim=1), is_background)
+        + _masked_mean((salient2**2).sum(dim=1), is_background)
+    ) / (4.0 * tau)
+    terms = {
+        "common_alignment": alignment(c1, c2, temperature=tau),
+        "common_uniformity": 0.5
+        * (uniformity(c1, temperature=tau) + uniformity(c2, temperature=tau)),
+        "salient_alignment": alignment(salient1, salient2, temperature=tau, mask=is_target),
+        "salient_uniformity": 0.5
+        * (uniformity(sh1, temperature=tau) + uniformity(sh2, temperature=tau)),
+        "background": background_norm,
+        "jem": 0.5
+        * (
+            joint_entropy(c1, sh1, temperature=tau)
+            + joint_entropy(c2, sh2, temperature=tau)
+        ),
+    }
+    total = (
+        terms["common_alignment"]
+        + uniformity_weight * terms["common_uniformity"]
+        + salient_weight
+        * (terms["salient_alignment"] + uniformity_weight * terms["salient_uniformity"])
+        + background_weight * terms["background"]
+        + jem_weight * terms["jem"]
+    )
+    return total, terms

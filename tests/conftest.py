@@ -1,0 +1,30 @@
+"""Shared fixtures: tiny CPU configurations and small datasets."""
+
+import pytest
+import torch
+
+from sklearn_sepclr.datasets import make_contrastive_blobs
+
+# Two CPU cores in CI: one thread per test process avoids oversubscription.
+torch.set_num_threads(1)
+
+#: The smallest SepCLR that still trains: for API tests, not for quality.
+TINY = dict(
+    n_common=2,
+    n_salient=2,
+    hidden_layer_sizes=(8,),
+    max_epochs=2,
+    batch_size=16,
+    device="cpu",
+    random_state=0,
+)
+
+
+@pytest.fixture
+def tiny():
+    return dict(TINY)
+
+
+@pytest.fixture(scope="session")
+def blobs():
+    return make_contrastive_blobs(n_background=30, n_target=30, n_features=6, random_state=0)
