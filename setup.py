@@ -60,6 +60,7 @@ setup(
         "scikit-learn>=1.6",
         "torch>=2.1",
         "skorch>=1.0",
+        "pandas>=1.5",
     ],
     extras_require=EXTRAS,
     classifiers=[

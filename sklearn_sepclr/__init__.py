@@ -5,7 +5,7 @@ a background dataset from the *salient* factors that only the target has,
 with SepCLR (Louiset et al., ICLR 2024) as a scikit-learn transformer.
 """
 
-from ._augment import ScarfAugmentation, TabularAugmentation
+from ._augment import ImageAugmentation, ScarfAugmentation, TabularAugmentation
 from ._net import TrainingDivergedError
 from ._transformer import SepCLRTransformer
 from .baselines import ContrastivePCA
@@ -15,6 +15,7 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "ContrastivePCA",
+    "ImageAugmentation",
     "SepCLRTransformer",
     "ScarfAugmentation",
     "TabularAugmentation",

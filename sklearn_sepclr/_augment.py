@@ -198,14 +198,17 @@ class ImageAugmentation:
     def __call__(self, x, generator):
         dtype = x.dtype
         # Sampling coordinates need float32 at least: bfloat16 would move a
-        # 64 px crop by a fraction of a pixel.
+        # 64 px crop by a fraction of a pixel. For the same reason autocast,
+        # which would run the colour matmuls in bfloat16, is switched off.
         x = x.to(torch.promote_types(dtype, torch.float32))
-        draw = _Draws(len(x), generator, x.device, x.dtype)
-        x = self._crop_and_flip(x, draw)
-        x = self._jitter(x, draw)
-        if x.shape[1] == 3:
-            gray = _to_gray(x).expand_as(x)
-            x = torch.where(draw.bernoulli(self.grayscale_prob)[:, None, None, None], gray, x)
+        with torch.autocast(x.device.type, enabled=False):
+            draw = _Draws(len(x), generator, x.device, x.dtype)
+            x = self._crop_and_flip(x, draw)
+            x = self._jitter(x, draw)
+            if x.shape[1] == 3:
+                gray = _to_gray(x).expand_as(x)
+                grayscale = draw.bernoulli(self.grayscale_prob)[:, None, None, None]
+                x = torch.where(grayscale, gray, x)
         return x.to(dtype)
 
     def _crop_and_flip(self, x, draw):
@@ -235,8 +238,7 @@ class ImageAugmentation:
 
         Like torchvision, draws several (area, ratio) pairs per sample and
         keeps the first whose box fits in the image; all samples draw them
-        at once, and the rare sample with no fitting box is clipped to the
-        image.
+        at once.
         """
         shape = (_CROP_TRIES,)
         area = draw.uniform(*self.crop_scale, shape)
@@ -245,10 +247,13 @@ class ImageAugmentation:
         crop_w = torch.sqrt(area * ratio * aspect)
         crop_h = torch.sqrt(area / ratio / aspect)
         fits = (crop_w <= 1) & (crop_h <= 1)
-        first = fits.to(torch.uint8).argmax(dim=1, keepdim=True)
-        crop_w = crop_w.gather(1, first).squeeze(1).clamp(max=1)
-        crop_h = crop_h.gather(1, first).squeeze(1).clamp(max=1)
-        return crop_w, crop_h
+        first = fits.to(torch.uint8).argmax(dim=1, keepdim=True)  # 0 if none fits
+        crop_w = crop_w.gather(1, first).squeeze(1)
+        crop_h = crop_h.gather(1, first).squeeze(1)
+        # A box that does not fit shrinks to the largest of its shape that
+        # does, keeping its aspect ratio within crop_ratio.
+        overflow = torch.maximum(crop_w, crop_h).clamp(min=1)
+        return crop_w / overflow, crop_h / overflow
 
     def _jitter(self, x, draw):
         apply = draw.bernoulli(self.jitter_prob)
@@ -318,7 +323,7 @@ def _colour_constants(device, dtype):
 def _blend(x, other, factor):
     # factor = 1 returns x; 0 returns other; above 1 pushes x away from it.
     # One fused lerp kernel instead of four elementwise passes.
-    return torch.lerp(other.expand_as(x), x, factor)
+    return torch.lerp(other, x, factor)
 
 
 def _rotate_hue(x, hue):

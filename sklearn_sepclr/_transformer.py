@@ -312,14 +312,14 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         X_new : ndarray of shape (n_samples, n_output_features)
             ``[common | salient]`` features (see ``output``).
         """
-        X = self._fit(X, y, sample_group)
+        X, index = self._fit(X, y, sample_group)
         Z = self._transform_checked(X)
-        if _is_dataframe(X) and _get_output_config("transform", self)["dense"] == "pandas":
+        if index is not None and _get_output_config("transform", self)["dense"] == "pandas":
             # In the two-dataset form the caller's X is only the background:
-            # give the output the stacked index so set_output does not use it.
+            # give the output the stacked rows' index, which set_output keeps.
             import pandas as pd
 
-            Z = pd.DataFrame(Z, index=X.index, columns=self.get_feature_names_out())
+            Z = pd.DataFrame(Z, index=index, columns=self.get_feature_names_out())
         return Z
 
     def _fit(self, X, y, sample_group):
@@ -336,7 +336,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with _forked_torch_rng(seed, device):
-            net = copy.deepcopy(self.net_) if warm else self._make_net(X_checked, device, seed)
+            net = self._warm_net() if warm else self._make_net(device, seed)
             dataset = _GroupDataset(
                 _to_storage(X_checked, device, self._is_image), torch.as_tensor(is_target)
             )
@@ -353,7 +353,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         self.history_ = net.history
         self.device_ = device
         self.background_label_ = background_label
-        return X if _is_dataframe(X) else X_checked
+        return X_checked, (X.index if _is_dataframe(X) else None)
 
     def _reset(self):
         for name in _FITTED_ATTRIBUTES:
@@ -372,7 +372,37 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
                 "background samples. Use early_stopping=False or more samples."
             )
 
-    def _make_net(self, X, device, seed):
+    def _warm_net(self):
+        """A copy of the fitted net that trains on with the current settings.
+
+        The networks, the optimizer state and the history carry on; the
+        objective, the augmentation and the loop settings are taken from the
+        current parameters (e.g. a lower ``lr`` to fine-tune).
+        """
+        net = copy.deepcopy(self.net_)
+        net.set_params(
+            lr=self.lr,
+            max_epochs=self.max_epochs,
+            batch_size=self.batch_size,
+            verbose=self.verbose,
+            precision=self.precision,
+        )
+        net.criterion_ = self._make_criterion()
+        net.augmentation = _resolve_augmentation(self.augmentation, self._is_image)
+        return net
+
+    def _make_criterion(self):
+        return _SepCLRCriterion(
+            temperature=self.temperature,
+            uniformity_weight=self.uniformity_weight,
+            salient_weight=_auto(self.salient_weight, self._is_image, image=1000.0, tabular=1.0),
+            background_weight=_auto(
+                self.background_weight, self._is_image, image=1000.0, tabular=10.0
+            ),
+            jem_weight=self.jem_weight,
+        )
+
+    def _make_net(self, device, seed):
         """Build the skorch net (inside the seeded RNG context)."""
         input_shape = self.input_shape_
         module = _SepCLRModule(
@@ -383,15 +413,6 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         )
         if self._is_image:
             module = module.to(memory_format=torch.channels_last)
-        criterion = _SepCLRCriterion(
-            temperature=self.temperature,
-            uniformity_weight=self.uniformity_weight,
-            salient_weight=_auto(self.salient_weight, self._is_image, image=1000.0, tabular=1.0),
-            background_weight=_auto(
-                self.background_weight, self._is_image, image=1000.0, tabular=10.0
-            ),
-            jem_weight=self.jem_weight,
-        )
         callbacks = copy.deepcopy(self.callbacks) or []
         train_split = None
         if self.early_stopping:
@@ -407,7 +428,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             callbacks.append(("progress_bar", ProgressBar()))
         return _SepCLRNet(
             module=module,
-            criterion=criterion,
+            criterion=self._make_criterion(),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,

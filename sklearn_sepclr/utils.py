@@ -205,6 +205,8 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
                 f"group labels {labels.tolist()[:10]}."
             )
         background = background_label
+    if isinstance(background, np.generic):
+        background = background.item()
     is_target = groups != background
     n_target = int(is_target.sum())
     if n_target == 0 or n_target == n_samples:
@@ -215,8 +217,6 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
             "contrastive analysis needs both background and target samples "
             "(at least one class of each)."
         )
-    if isinstance(background, np.generic):
-        background = background.item()
     return is_target, background
 
 

@@ -28,3 +28,16 @@ def tiny():
 @pytest.fixture(scope="session")
 def blobs():
     return make_contrastive_blobs(n_background=30, n_target=30, n_features=6, random_state=0)
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make any attempt to start training fail the test."""
+    from sklearn_sepclr._net import _SepCLRNet
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("training started although the input is invalid")
+
+    monkeypatch.setattr(_SepCLRNet, "fit", refuse)
+    monkeypatch.setattr(_SepCLRNet, "partial_fit", refuse)
+    monkeypatch.setattr(_SepCLRNet, "initialize", refuse)

@@ -1,0 +1,193 @@
+"""The SepCLR objective, term by term, against values worked out by hand."""
+
+import math
+
+import pytest
+import torch
+
+from sklearn_sepclr.losses import (
+    TERM_NAMES,
+    alignment,
+    joint_entropy,
+    sepclr_loss,
+    uniformity,
+)
+
+TAU = 0.5
+
+
+def test_alignment_by_hand():
+    z1 = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    z2 = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 0.0]])
+    # squared distances 1, 0, 4; / (2 tau) = 1; mean = 5 / 3
+    assert alignment(z1, z2, temperature=TAU).item() == pytest.approx(5 / 3)
+    mask = torch.tensor([False, True, True])
+    assert alignment(z1, z2, temperature=TAU, mask=mask).item() == pytest.approx(2.0)
+    empty = torch.zeros(3, dtype=torch.bool)
+    assert alignment(z1, z2, mask=empty).item() == 0.0
+
+
+def test_uniformity_by_hand():
+    # Three points on a line at 0, 1, 3: pair distances^2 are 1, 9, 4.
+    z = torch.tensor([[0.0], [1.0], [3.0]])
+    expected = math.log((math.exp(-1) + math.exp(-9) + math.exp(-4)) / 3)
+    assert uniformity(z, temperature=TAU).item() == pytest.approx(expected)
+    # tau = 1 halves every exponent.
+    expected = math.log((math.exp(-0.5) + math.exp(-4.5) + math.exp(-2)) / 3)
+    assert uniformity(z, temperature=1.0).item() == pytest.approx(expected)
+
+
+def test_uniformity_of_one_point_is_zero_not_nan():
+    assert uniformity(torch.ones(1, 3)).item() == 0.0
+
+
+def test_joint_entropy_by_hand():
+    c = torch.tensor([[0.0], [1.0], [0.0]])
+    s = torch.tensor([[0.0], [0.0], [2.0]])
+    # joint squared distances: d(0,1) = 1, d(0,2) = 4, d(1,2) = 1 + 4 = 5.
+    rows = [
+        [0, -1, -4],
+        [-1, 0, -5],
+        [-4, -5, 0],
+    ]
+    expected = sum(math.log(sum(math.exp(v) for v in row) / 3) for row in rows) / 3
+    assert joint_entropy(c, s, temperature=TAU).item() == pytest.approx(expected)
+
+
+def _batch(dtype=torch.float32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    tensors = [torch.randn(4, 3, generator=g, dtype=dtype) for _ in range(4)]
+    is_target = torch.tensor([False, True, True, False])
+    return (*tensors, is_target)
+
+
+def _by_hand(c1, c2, s1, s2, is_target):
+    """Each term of DESIGN.md 1 written with explicit loops over 4 points."""
+    n = len(c1)
+    c1 = [v / v.norm() for v in c1]
+    c2 = [v / v.norm() for v in c2]
+    zero = torch.zeros_like(s1[0])
+    sh1 = [s1[i] if is_target[i] else zero for i in range(n)]
+    sh2 = [s2[i] if is_target[i] else zero for i in range(n)]
+
+    def k(a, b):
+        return math.exp(-float(((a - b) ** 2).sum()) / (2 * TAU))
+
+    def unif(z):
+        pairs = [k(z[i], z[j]) for i in range(n) for j in range(i + 1, n)]
+        return math.log(sum(pairs) / len(pairs))
+
+    def jem(c, s):
+        rows = [sum(k(c[i], c[j]) * k(s[i], s[j]) for j in range(n)) / n for i in range(n)]
+        return sum(math.log(r) for r in rows) / n
+
+    targets = [i for i in range(n) if is_target[i]]
+    background = [i for i in range(n) if not is_target[i]]
+    return {
+        "common_alignment": sum(float(((c1[i] - c2[i]) ** 2).sum()) for i in range(n))
+        / (2 * TAU * n),
+        "common_uniformity": (unif(c1) + unif(c2)) / 2,
+        "salient_alignment": sum(float(((s1[i] - s2[i]) ** 2).sum()) for i in targets)
+        / (2 * TAU * len(targets)),
+        "salient_uniformity": (unif(sh1) + unif(sh2)) / 2,
+        "background": sum(
+            float((s1[i] ** 2).sum()) + float((s2[i] ** 2).sum()) for i in background
+        )
+        / (2 * TAU * len(background) * 2),
+        "jem": (jem(c1, sh1) + jem(c2, sh2)) / 2,
+    }
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_every_term_matches_the_definition(dtype):
+    batch = _batch(dtype)
+    total, terms = sepclr_loss(*batch, temperature=TAU)
+    expected = _by_hand(*batch)
+    assert tuple(terms) == TERM_NAMES
+    for name in TERM_NAMES:
+        assert terms[name].dtype == dtype
+        assert terms[name].item() == pytest.approx(expected[name], rel=1e-5), name
+    assert total.dtype == dtype
+
+
+def test_total_is_the_weighted_sum():
+    weights = dict(
+        uniformity_weight=3.0, salient_weight=5.0, background_weight=7.0, jem_weight=11.0
+    )
+    total, t = sepclr_loss(*_batch(), temperature=TAU, **weights)
+    expected = (
+        t["common_alignment"]
+        + 3.0 * t["common_uniformity"]
+        + 5.0 * (t["salient_alignment"] + 3.0 * t["salient_uniformity"])
+        + 7.0 * t["background"]
+        + 11.0 * t["jem"]
+    )
+    assert total.item() == pytest.approx(expected.item(), rel=1e-6)
+
+
+def test_defaults_are_the_papers():
+    batch = _batch()
+    total, t = sepclr_loss(*batch)
+    explicit, _ = sepclr_loss(
+        *batch,
+        temperature=0.5,
+        uniformity_weight=2.0,
+        salient_weight=1000.0,
+        background_weight=1000.0,
+        jem_weight=10.0,
+    )
+    assert total.item() == explicit.item()
+
+
+def test_background_salient_rows_get_gradient_only_from_background_term():
+    c1, c2, s1, s2, is_target = _batch(torch.float64)
+    s1.requires_grad_(True)
+    s2.requires_grad_(True)
+    weights = dict(salient_weight=3.0, background_weight=5.0, jem_weight=7.0)
+    total, terms = sepclr_loss(c1, c2, s1, s2, is_target, **weights)
+    grad1, grad2 = torch.autograd.grad(total, (s1, s2), retain_graph=True)
+    background_only = torch.autograd.grad(5.0 * terms["background"], (s1, s2))
+    bg = ~is_target
+    torch.testing.assert_close(grad1[bg], background_only[0][bg])
+    torch.testing.assert_close(grad2[bg], background_only[1][bg])
+    # The target rows do get gradient from the other salient terms.
+    assert not torch.allclose(grad1[is_target], background_only[0][is_target])
+    # Without the background term, background rows get no gradient at all.
+    total, _ = sepclr_loss(c1, c2, s1, s2, is_target, background_weight=0.0)
+    grad1, _ = torch.autograd.grad(total, (s1, s2))
+    assert torch.count_nonzero(grad1[bg]) == 0
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["target-only", "background-only"])
+def test_one_group_batch_is_finite_with_empty_terms_zero(group):
+    c1, c2, s1, s2, _ = _batch()
+    for t in (c1, c2, s1, s2):
+        t.requires_grad_(True)
+    is_target = torch.full((4,), group)
+    total, terms = sepclr_loss(c1, c2, s1, s2, is_target)
+    assert torch.isfinite(total)
+    assert all(torch.isfinite(v) for v in terms.values())
+    empty = "background" if group else "salient_alignment"
+    assert terms[empty].item() == 0.0
+    if not group:
+        # No target: every salient code is the constant s', so U_s = log 1 = 0.
+        assert terms["salient_uniformity"].item() == 0.0
+    total.backward()
+    assert all(torch.isfinite(t.grad).all() for t in (c1, c2, s1, s2))
+
+
+def test_identical_samples_give_finite_gradients():
+    # Zero pairwise distances: a square root would have an infinite gradient.
+    x = torch.ones(3, 2, requires_grad=True)
+    is_target = torch.tensor([False, True, True])
+    total, _ = sepclr_loss(x, x, x, x, is_target)
+    total.backward()
+    assert torch.isfinite(x.grad).all()
+
+
+def test_common_projections_are_normalised_inside():
+    c1, c2, s1, s2, is_target = _batch()
+    _, terms = sepclr_loss(c1, c2, s1, s2, is_target)
+    _, scaled = sepclr_loss(10 * c1, 0.1 * c2, s1, s2, is_target)
+    for name in ("common_alignment", "common_uniformity"):
+        assert terms[name].item() == pytest.approx(scaled[name].item(), rel=1e-5)

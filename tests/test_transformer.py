@@ -1,0 +1,442 @@
+"""SepCLRTransformer: fit forms, outputs, training knobs and persistence."""
+
+import io
+import pickle
+
+import joblib
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
+
+from sklearn_sepclr import SepCLRTransformer, TrainingDivergedError, stack_groups
+from sklearn_sepclr.datasets import make_contrastive_blobs
+from sklearn_sepclr.losses import TERM_NAMES
+
+
+def _fit(blobs, **params):
+    return SepCLRTransformer(**params).fit(blobs.X_background, blobs.X_target)
+
+
+# -- fit forms ---------------------------------------------------------------
+def test_three_fit_forms_give_the_same_model(blobs, tiny):
+    X, groups = stack_groups(blobs.X_background, blobs.X_target)
+    two_datasets = SepCLRTransformer(**tiny).fit(blobs.X_background, blobs.X_target)
+    with_y = SepCLRTransformer(**tiny).fit(X, groups)
+    subtype = np.arange(len(X)) % 3  # any downstream label
+    with_metadata = SepCLRTransformer(**tiny).fit(X, subtype, sample_group=groups)
+    expected = two_datasets.transform(X)
+    assert_array_equal(with_y.transform(X), expected)
+    assert_array_equal(with_metadata.transform(X), expected)
+
+
+def test_fit_transform_two_datasets_equals_stacked(blobs, tiny):
+    Z = SepCLRTransformer(**tiny).fit_transform(blobs.X_background, blobs.X_target)
+    stacked = SepCLRTransformer(**tiny).fit_transform(
+        *stack_groups(blobs.X_background, blobs.X_target)
+    )
+    assert Z.shape == (60, 4)
+    assert_array_equal(Z, stacked)
+
+
+def test_fit_transform_equals_fit_then_transform(blobs, tiny):
+    X, groups = stack_groups(blobs.X_background, blobs.X_target)
+    est = SepCLRTransformer(**tiny)
+    assert_array_equal(est.fit_transform(X, groups), est.transform(X))
+
+
+@pytest.mark.parametrize(
+    "groups, background",
+    [
+        (lambda n: np.where(np.arange(n) < 30, "healthy", "patient"), "healthy"),
+        (lambda n: np.arange(n) >= 30, False),
+        (lambda n: np.where(np.arange(n) < 30, 2, np.arange(n) % 2 + 5), 2),
+    ],
+    ids=["strings", "booleans", "subtypes"],
+)
+def test_background_label_auto(blobs, tiny, groups, background):
+    X, _ = stack_groups(blobs.X_background, blobs.X_target)
+    est = SepCLRTransformer(**tiny).fit(X, groups(len(X)))
+    assert est.background_label_ == background
+
+
+def test_explicit_background_label(blobs, tiny):
+    X, groups = stack_groups(blobs.X_background, blobs.X_target)
+    labels = np.where(groups == 1, "control", "zz-patient")
+    # The explicit label flips which group is background.
+    est = SepCLRTransformer(background_label="zz-patient", **tiny).fit(X, labels)
+    assert est.background_label_ == "zz-patient"
+    with pytest.raises(ValueError, match="background_label='nobody' is not among"):
+        SepCLRTransformer(background_label="nobody", **tiny).fit(X, labels)
+
+
+# -- outputs -----------------------------------------------------------------
+@pytest.mark.parametrize(
+    "output, n_out, names",
+    [
+        ("both", 5, ["common0", "common1", "salient0", "salient1", "salient2"]),
+        ("common", 2, ["common0", "common1"]),
+        ("salient", 3, ["salient0", "salient1", "salient2"]),
+    ],
+)
+def test_output_and_feature_names(blobs, tiny, output, n_out, names):
+    tiny.update(n_salient=3)
+    both = _fit(blobs, **tiny).transform(blobs.X_target)
+    est = _fit(blobs, output=output, **tiny)
+    Z = est.transform(blobs.X_target)
+    assert Z.shape == (30, n_out)
+    assert list(est.get_feature_names_out()) == names
+    columns = {"both": slice(None), "common": slice(0, 2), "salient": slice(2, 5)}[output]
+    assert_array_equal(Z, both[:, columns])
+
+
+def test_pandas_in_and_out(blobs, tiny):
+    pd = pytest.importorskip("pandas")
+    columns = [f"gene{i}" for i in range(6)]
+    bg = pd.DataFrame(blobs.X_background, columns=columns)
+    tg = pd.DataFrame(blobs.X_target, columns=columns, index=range(100, 130))
+    est = SepCLRTransformer(**tiny).set_output(transform="pandas")
+    Z = est.fit_transform(bg, tg)
+    assert isinstance(Z, pd.DataFrame)
+    assert list(Z.columns) == ["common0", "common1", "salient0", "salient1"]
+    assert list(Z.index) == list(range(60))  # the stacked rows' index
+    assert_array_equal(est.feature_names_in_, columns)
+    Z_target = est.transform(tg)
+    assert list(Z_target.index) == list(range(100, 130))
+    assert_allclose(Z_target.to_numpy(), Z.to_numpy()[30:], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_preserved(blobs, tiny, dtype):
+    est = SepCLRTransformer(**tiny).fit(
+        blobs.X_background.astype(dtype), blobs.X_target.astype(dtype)
+    )
+    assert est.transform(blobs.X_target.astype(dtype)).dtype == dtype
+    assert est.project(blobs.X_target.astype(dtype)).dtype == dtype
+
+
+def test_transform_is_row_wise(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    X = blobs.X_target
+    full = est.transform(X)
+    assert_allclose(est.transform(X[:7]), full[:7], rtol=1e-5, atol=1e-6)
+    order = np.random.RandomState(0).permutation(len(X))
+    assert_allclose(est.transform(X[order]), full[order], rtol=1e-5, atol=1e-6)
+
+
+def test_project_returns_normalised_common_projections(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    P = est.project(blobs.X_target)
+    assert P.shape == (30, 4)
+    assert_allclose(np.linalg.norm(P[:, :2], axis=1), 1.0, rtol=1e-5)
+
+
+# -- training ------------------------------------------------------------------
+def test_history_holds_loss_and_every_term(blobs, tiny):
+    tiny.update(max_epochs=3)
+    est = _fit(blobs, **tiny)
+    assert len(est.history_) == 3
+    for name in ("loss", *TERM_NAMES):
+        values = est.history_[:, f"train_{name}"]
+        assert len(values) == 3 and np.all(np.isfinite(values))
+    assert est.history_[-1, "train_background"] >= 0
+
+
+def test_same_seed_same_features_and_global_rng_untouched(blobs, tiny):
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    first = _fit(blobs, **tiny).transform(blobs.X_target)
+    assert torch.equal(torch.get_rng_state(), state)
+    second = _fit(blobs, **tiny).transform(blobs.X_target)
+    assert_array_equal(first, second)
+    tiny.update(random_state=1)
+    other = _fit(blobs, **tiny).transform(blobs.X_target)
+    assert not np.allclose(first, other)
+
+
+def test_verbose_prints_progress_and_losses(blobs, tiny, capsys):
+    _fit(blobs, verbose=0, **tiny)
+    quiet = capsys.readouterr()
+    assert quiet.out == "" and quiet.err == ""
+    _fit(blobs, verbose=1, **tiny)
+    loud = capsys.readouterr()
+    assert "train_loss" in loud.out
+    assert "train_jem" in loud.out
+    assert "it/s" in loud.err or "batch" in loud.err or "%" in loud.err
+
+
+def test_early_stopping_stops_and_logs_validation(blobs, tiny):
+    # With a vanishing learning rate only the BatchNorm statistics move, so
+    # the validation loss soon stops improving and training ends early.
+    tiny.update(max_epochs=50, lr=1e-12, early_stopping=True, n_iter_no_change=2)
+    est = _fit(blobs, **tiny)
+    assert len(est.history_) < 50
+    assert not any(est.history_[-2:, "valid_loss_best"])
+    assert np.all(np.isfinite(est.history_[:, "valid_loss"]))
+    assert np.all(np.isfinite(est.history_[:, "valid_jem"]))
+
+
+def test_early_stopping_needs_two_samples_per_group(tiny, no_training):
+    X = np.random.RandomState(0).normal(size=(5, 3))
+    with pytest.raises(ValueError, match="at least 2 samples of each group"):
+        SepCLRTransformer(early_stopping=True, **tiny).fit(X, [0, 1, 1, 1, 1])
+
+
+def test_warm_start_continues_training(blobs, tiny):
+    est = _fit(blobs, warm_start=True, **tiny)
+    first = est.transform(blobs.X_target)
+    est.fit(blobs.X_background, blobs.X_target)
+    assert len(est.history_) == 4
+    assert not np.allclose(est.transform(blobs.X_target), first)
+    with pytest.raises(ValueError, match="features"):
+        est.fit(blobs.X_background[:, :3], blobs.X_target[:, :3])
+
+
+def test_refit_without_warm_start_starts_over(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    first = est.transform(blobs.X_target)
+    est.fit(blobs.X_background, blobs.X_target)
+    assert len(est.history_) == 2
+    assert_array_equal(est.transform(blobs.X_target), first)
+
+
+def test_callbacks_are_copied_per_fit(blobs, tiny):
+    from skorch.callbacks import Callback
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    callback = CountEpochs()
+    est = _fit(blobs, callbacks=[("count", callback)], **tiny)
+    assert not hasattr(callback, "epochs_")
+    assert dict(est.net_.callbacks_)["count"].epochs_ == 2
+
+
+def test_device_auto_and_explicit_cpu(blobs, tiny):
+    tiny.pop("device")
+    est = _fit(blobs, device="auto", **tiny)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert est.device_.type == expected
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error without CUDA")
+def test_cuda_without_cuda_is_a_clear_error(blobs, tiny, no_training):
+    tiny.update(device="cuda")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        _fit(blobs, **tiny)
+
+
+def test_bf16_autocast_trains(blobs, tiny):
+    # CPU autocast runs the same code path as CUDA's bf16.
+    est = _fit(blobs, precision="bf16", **tiny)
+    Z = est.transform(blobs.X_target)
+    assert Z.dtype == np.float64 and np.all(np.isfinite(Z))
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_bf16_fit_and_cpu_unpickle(blobs, tiny):
+    tiny.update(device="cuda", precision="bf16")
+    est = _fit(blobs, **tiny)
+    assert est.device_.type == "cuda"
+    restored = pickle.loads(pickle.dumps(est))
+    assert_allclose(restored.transform(blobs.X_target), est.transform(blobs.X_target))
+
+
+def test_score_is_minus_the_loss_and_deterministic(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    score = est.score(blobs.X_background, blobs.X_target)
+    assert np.isfinite(score)
+    assert score == est.score(blobs.X_background, blobs.X_target)
+    X, groups = stack_groups(blobs.X_background, blobs.X_target)
+    assert score == est.score(X, groups)
+    assert score == est.score(X, groups + 7, sample_group=groups)
+    with pytest.raises(ValueError, match="requires y"):
+        est.score(X)
+
+
+def test_score_improves_with_training(blobs, tiny):
+    tiny.update(max_epochs=1, lr=1e-12)
+    untrained = _fit(blobs, **tiny).score(blobs.X_background, blobs.X_target)
+    tiny.update(max_epochs=20, lr=1e-2)
+    trained = _fit(blobs, **tiny).score(blobs.X_background, blobs.X_target)
+    assert trained > untrained
+
+
+@pytest.mark.parametrize("dump", ["pickle", "joblib"])
+def test_persistence_gives_identical_transform(blobs, tiny, dump):
+    est = _fit(blobs, **tiny)
+    if dump == "pickle":
+        restored = pickle.loads(pickle.dumps(est))
+    else:
+        buffer = io.BytesIO()
+        joblib.dump(est, buffer)
+        buffer.seek(0)
+        restored = joblib.load(buffer)
+    assert_array_equal(restored.transform(blobs.X_target), est.transform(blobs.X_target))
+    assert restored.score(blobs.X_background, blobs.X_target) == est.score(
+        blobs.X_background, blobs.X_target
+    )
+
+
+def test_clone_is_unfitted_with_same_params(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    copy = clone(est)
+    assert copy.get_params() == est.get_params()
+    assert not hasattr(copy, "net_")
+
+
+# -- divergence ----------------------------------------------------------------
+def _nan_after_first_epoch():
+    calls = {"n": 0}
+
+    def augment(x, generator):
+        calls["n"] += 1
+        return x * float("nan") if calls["n"] > 8 else x
+
+    return augment
+
+
+def test_huge_learning_rate_stops_with_the_term_named(blobs, tiny):
+    tiny.update(lr=1e12, max_epochs=30, salient_weight=1000.0, background_weight=1000.0)
+    est = SepCLRTransformer(**tiny)
+    with pytest.raises(TrainingDivergedError, match=r"loss term '(\w+)' became"):
+        est.fit(blobs.X_background, blobs.X_target)
+    assert not hasattr(est, "net_")
+
+
+def test_nan_stops_fit_names_term_and_epoch_and_leaves_unfitted(blobs, tiny):
+    tiny.update(max_epochs=5, augmentation=_nan_after_first_epoch())
+    est = SepCLRTransformer(**tiny)
+    with pytest.raises(TrainingDivergedError, match=r"epoch 2: the loss term 'common_alignment'"):
+        est.fit(blobs.X_background, blobs.X_target)
+    assert not hasattr(est, "net_")
+
+
+def test_nan_with_warm_start_keeps_last_good_model(blobs, tiny):
+    est = _fit(blobs, warm_start=True, **tiny)
+    before = est.transform(blobs.X_target)
+    est.set_params(augmentation=lambda x, g: x * float("nan"))
+    with pytest.raises(TrainingDivergedError):
+        est.fit(blobs.X_background, blobs.X_target)
+    assert len(est.history_) == 2
+    assert_array_equal(est.transform(blobs.X_target), before)
+
+
+# -- quality -------------------------------------------------------------------
+@pytest.mark.slow
+def test_salient_space_recovers_the_salient_groups():
+    data = make_contrastive_blobs(random_state=0)
+    est = SepCLRTransformer(
+        n_common=8, n_salient=8, max_epochs=40, batch_size=128, device="cpu", random_state=0
+    ).fit(data.X_background, data.X_target)
+    Z = est.transform(data.X_target)
+    truth = data.target_attributes["salient"]
+
+    def ari(features):
+        labels = KMeans(2, n_init=10, random_state=0).fit_predict(features)
+        return adjusted_rand_score(truth, labels)
+
+    assert ari(Z[:, 8:]) >= 0.8
+    assert ari(Z[:, :8]) <= 0.2
+    salient = est.project(np.vstack([data.X_background, data.X_target]))[:, 8:]
+    norms = np.linalg.norm(salient, axis=1)
+    assert norms[:300].mean() < 0.1 * norms[300:].mean()
+
+
+# -- bad input: one test per case of DESIGN.md 2, none may start training ----------
+def _X(n=8, d=3):
+    return np.random.RandomState(0).normal(size=(n, d))
+
+
+GROUPS = np.array([0, 0, 0, 0, 1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("value, word", [(np.nan, "NaN"), (np.inf, "infinity")])
+def test_nan_or_inf_in_X(tiny, no_training, value, word):
+    X = _X()
+    X[3, 1] = value
+    with pytest.raises(ValueError, match=word):
+        SepCLRTransformer(**tiny).fit(X, GROUPS)
+
+
+def test_strings_in_X(tiny, no_training):
+    X = _X().astype(object)
+    X[2, 0] = "high"
+    with pytest.raises(ValueError, match="could not convert string"):
+        SepCLRTransformer(**tiny).fit(X, GROUPS)
+
+
+def test_1d_X(tiny, no_training):
+    with pytest.raises(ValueError, match="Expected 2D array, got 1D array"):
+        SepCLRTransformer(**tiny).fit(_X()[:, 0], GROUPS)
+
+
+def test_empty_X(tiny, no_training):
+    with pytest.raises(ValueError, match="0 sample"):
+        SepCLRTransformer(**tiny).fit(np.empty((0, 3)), np.empty(0))
+
+
+@pytest.mark.parametrize("groups", [np.zeros(8), np.full(8, "patient")], ids=["zeros", "one"])
+def test_one_group_only(tiny, no_training, groups):
+    with pytest.raises(ValueError, match="Only one group"):
+        SepCLRTransformer(**tiny).fit(_X(), groups)
+
+
+def test_two_datasets_with_different_feature_counts(tiny, no_training):
+    with pytest.raises(ValueError, match="same number of features"):
+        SepCLRTransformer(**tiny).fit(_X(4, 3), _X(4, 5))
+
+
+def test_image_shape_not_matching_the_features(tiny, no_training):
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 4, 4\) holds 16 values"):
+        SepCLRTransformer(image_shape=(1, 4, 4), **tiny).fit(_X(8, 15), GROUPS)
+
+
+def test_fewer_samples_than_a_batch_needs(tiny, no_training):
+    # A batch needs one background and one target sample.
+    with pytest.raises(ValueError, match="Only one group"):
+        SepCLRTransformer(**tiny).fit(_X(1, 3), [1])
+
+
+def test_group_labels_of_the_wrong_length(tiny, no_training):
+    with pytest.raises(ValueError, match="Found 5 group labels .* for 8 samples"):
+        SepCLRTransformer(**tiny).fit(_X(), GROUPS[:5])
+    with pytest.raises(ValueError, match="Found 5 group labels"):
+        SepCLRTransformer(**tiny).fit(_X(), GROUPS, sample_group=GROUPS[:5])
+
+
+def test_no_groups_at_all(tiny, no_training):
+    with pytest.raises(ValueError, match="requires y to be passed"):
+        SepCLRTransformer(**tiny).fit(_X())
+
+
+def test_sparse_X(tiny, no_training):
+    from scipy import sparse
+
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        SepCLRTransformer(**tiny).fit(sparse.csr_matrix(_X()), GROUPS)
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("n_common", 0), ("lr", -1.0), ("encoder", "transformer"), ("precision", "16")],
+)
+def test_invalid_parameters(tiny, no_training, param, value):
+    tiny[param] = value
+    with pytest.raises(ValueError, match=f"'{param}' parameter"):
+        SepCLRTransformer(**tiny).fit(_X(), GROUPS)
+
+
+def test_transform_with_other_feature_count(blobs, tiny):
+    est = _fit(blobs, **tiny)
+    with pytest.raises(ValueError, match="X has 5 features"):
+        est.transform(blobs.X_target[:, :5])
