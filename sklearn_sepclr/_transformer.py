@@ -323,14 +323,16 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         return Z
 
     def _fit(self, X, y, sample_group):
-        X, groups, _ = _split_fit_inputs(X, y, sample_group)
+        X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         warm = self.warm_start and hasattr(self, "net_")
         if not warm:
             # A fit that fails (bad input, divergence) leaves no stale model.
             self._reset()
         X_checked = self._validate_X(X, reset=not warm)
+        # In the two-dataset form the groups are stack_groups' 0/1, whatever
+        # background_label says about labels in y.
         is_target, background_label = _resolve_groups(
-            groups, len(X_checked), self.background_label
+            groups, len(X_checked), 0 if two_datasets else self.background_label
         )
         self._check_group_sizes(is_target)
         device = _resolve_device(self.device)
@@ -457,10 +459,19 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         ``image_shape``, keep uint8 so the host holds one byte per pixel.
         """
         if len(_shape(X)) > 2:
-            X = check_array(
-                X, allow_nd=True, dtype=_image_dtype(X), ensure_min_samples=1
-            )
+            X = check_array(X, allow_nd=True, dtype=_image_dtype(X), ensure_min_samples=1)
             n_features = int(np.prod(X.shape[1:]))
+            if n_features == 0:
+                raise ValueError(
+                    f"0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+                )
+            if self.image_shape is not None and self._check_image_shape(
+                n_features
+            ) != tuple(X.shape[1:]):
+                raise ValueError(
+                    f"image_shape={tuple(self.image_shape)} does not match the "
+                    f"shape of the images in X, {tuple(X.shape[1:])}."
+                )
             if reset:
                 self.__dict__.pop("feature_names_in_", None)
                 self.n_features_in_ = n_features
@@ -480,6 +491,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             if image:
                 sample_shape = self._check_image_shape(X.shape[1])
                 X = X.reshape(len(X), *sample_shape)
+        _check_float32_range(X)
         if reset:
             self.input_shape_ = tuple(int(s) for s in sample_shape)
         elif tuple(sample_shape) != self.input_shape_:
@@ -491,11 +503,15 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         return X
 
     def _check_image_shape(self, n_features):
-        shape = tuple(int(s) for s in np.ravel(self.image_shape))
-        if len(shape) != 3 or min(shape) < 1:
+        shape = tuple(np.ravel(np.asarray(self.image_shape, dtype=object)))
+        if len(shape) != 3 or not all(
+            isinstance(s, Integral) and not isinstance(s, bool) and s >= 1 for s in shape
+        ):
             raise ValueError(
-                f"image_shape must be (C, H, W) with positive sizes; got {self.image_shape!r}."
+                "image_shape must be (C, H, W) with positive integer sizes; got "
+                f"{self.image_shape!r}."
             )
+        shape = tuple(int(s) for s in shape)
         if int(np.prod(shape)) != n_features:
             raise ValueError(
                 f"image_shape={shape} holds {int(np.prod(shape))} values per "
@@ -603,9 +619,10 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             ``-loss``.
         """
         check_is_fitted(self)
-        X, groups, _ = _split_fit_inputs(X, y, sample_group)
+        X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         X = self._validate_X(X, reset=False)
-        is_target, _ = _resolve_groups(groups, len(X), self.background_label_)
+        background = 0 if two_datasets else self.background_label_
+        is_target, _ = _resolve_groups(groups, len(X), background)
         dataset = _GroupDataset(_host_tensor(X), torch.as_tensor(is_target))
         net = self.net_
         net.augmentation = _fitted_augmentation(net.augmentation, None, net.device)
@@ -657,6 +674,18 @@ def _image_dtype(X):
     if dtype == np.uint8:
         return np.uint8
     return ("float32", "float64") if dtype != np.float64 else "float64"
+
+
+def _check_float32_range(X):
+    """The networks compute in float32: larger values would become inf."""
+    if X.dtype == np.float64 and X.size:
+        largest = float(np.abs(X).max())
+        if largest > float(np.finfo(np.float32).max):
+            raise ValueError(
+                f"X holds values up to {largest:.3g}, beyond the float32 range the "
+                "networks compute in (3.4e38); rescale the features (e.g. "
+                "StandardScaler)."
+            )
 
 
 def _output_dtype(X):

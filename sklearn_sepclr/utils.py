@@ -91,6 +91,12 @@ def stack_groups(X_background, X_target):
             )
         X = np.concatenate([X_bg, X_tg])
         n_bg, n_tg = len(X_bg), len(X_tg)
+    for name, n in (("background", n_bg), ("target", n_tg)):
+        if n == 0:
+            raise ValueError(
+                f"The {name} dataset is empty: contrastive analysis needs samples "
+                "of both groups."
+            )
     y = np.r_[np.zeros(n_bg, dtype=np.int64), np.ones(n_tg, dtype=np.int64)]
     return X, y
 
@@ -170,6 +176,13 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
     background_label : scalar
         The label that was taken as background.
     """
+    if sparse.issparse(groups):
+        raise TypeError(
+            "Sparse group labels (y or sample_group) are not supported; pass a "
+            "1-D array, e.g. groups.toarray().ravel()."
+        )
+    if _has_missing(groups):
+        raise ValueError("The group labels (y or sample_group) contain None, NaN or NaT.")
     groups = np.asarray(groups)
     if groups.ndim == 2 and groups.shape[1] == 1:
         groups = groups.ravel()
@@ -184,10 +197,7 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
             f"{n_samples} samples; give exactly one group label per sample."
         )
     if groups.dtype.kind == "f" and not np.all(np.isfinite(groups)):
-        raise ValueError("The group labels (y or sample_group) contain NaN or inf.")
-    if groups.dtype.kind == "O":
-        if any(g is None or (isinstance(g, float) and g != g) for g in groups):
-            raise ValueError("The group labels (y or sample_group) contain None or NaN.")
+        raise ValueError("The group labels (y or sample_group) contain infinity.")
     try:
         labels = np.unique(groups)
     except TypeError as exc:
@@ -199,7 +209,14 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
         zero = [lab for lab in labels if _is_zero(lab)]
         background = zero[0] if zero else labels[0]
     else:
-        if background_label not in set(labels.tolist()):
+        try:
+            known = background_label in set(labels.tolist())
+        except TypeError as exc:
+            raise TypeError(
+                "background_label must be 'auto' or a single group label; got "
+                f"{background_label!r}."
+            ) from exc
+        if not known:
             raise ValueError(
                 f"background_label={background_label!r} is not among the "
                 f"group labels {labels.tolist()[:10]}."
@@ -218,6 +235,24 @@ def _resolve_groups(groups, n_samples, background_label="auto"):
             "(at least one class of each)."
         )
     return is_target, background
+
+
+def _has_missing(groups):
+    """Whether labels hold None, NaN (of any type), NaT or pandas' NA.
+
+    Checked on an object view of the raw labels, before numpy would turn a
+    NaN among strings into the string label "nan".
+    """
+    import pandas as pd
+
+    if _is_dataframe(groups):
+        return bool(groups.isna().to_numpy().any())
+    values = groups.to_numpy(dtype=object) if hasattr(groups, "to_numpy") else groups
+    try:
+        values = np.asarray(values, dtype=object)
+    except ValueError:  # ragged input: left to the shape checks
+        return False
+    return bool(pd.isna(values).any())
 
 
 def _is_zero(label):

@@ -67,7 +67,9 @@ def test_two_dataset_form_with_sample_group_is_refused():
     "groups, message",
     [
         ([0.0, np.nan, 1.0], "NaN"),
-        (np.array([0, None, 1], dtype=object), "None or NaN"),
+        ([0.0, np.inf, 1.0], "infinity"),
+        (np.array([0, None, 1], dtype=object), "None, NaN or NaT"),
+        (["a", float("nan"), "b"], "None, NaN or NaT"),
         (np.array([0, "a", 1], dtype=object), "mix types"),
         (np.zeros((3, 2)), "1-D"),
     ],
