@@ -8,10 +8,9 @@ with SepCLR (Louiset et al., ICLR 2024) as a scikit-learn transformer.
 from ._augment import ImageAugmentation, ScarfAugmentation, TabularAugmentation
 from ._net import TrainingDivergedError
 from ._transformer import SepCLRTransformer
+from ._version import __version__
 from .baselines import ContrastivePCA
 from .utils import stack_groups
-
-__version__ = "0.1.0.dev0"
 
 __all__ = [
     "ContrastivePCA",

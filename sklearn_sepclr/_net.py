@@ -13,12 +13,14 @@ overridden in a small method, so a subclass can change one thing at a time:
   every loss term in the history and stop on a non-finite value.
 """
 
+import copy
 import math
+import warnings
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import PassthroughScoring
+from skorch.callbacks import EarlyStopping, PassthroughScoring
 from torch import nn
 
 from .losses import TERM_NAMES, sepclr_loss
@@ -148,23 +150,25 @@ def _to_model_input(x, device, non_blocking):
 class _BatchIterator:
     """Re-iterable batches of a :class:`_GroupDataset` for skorch.
 
-    With groups, batches are group-balanced: training batches are reshuffled
-    each epoch from a seeded generator, validation batches are the same every
-    epoch (so the validation loss is comparable across epochs). Without
-    groups (``transform``), batches are consecutive slices.
+    With groups, batches are group-balanced and drawn from ``seed``: an int
+    gives the same batches at every pass (validation, scoring), a callable is
+    asked for the seed at the start of each pass (training: one seed per
+    epoch, so a run resumed from a checkpoint draws what an uninterrupted
+    run draws). Without groups (``transform``), batches are consecutive
+    slices.
     """
 
-    def __init__(self, dataset, batch_size, device, seed, reshuffle):
+    def __init__(self, dataset, batch_size, device, seed):
         self.dataset = dataset
         self.batch_size = batch_size
         self.device = torch.device(device)
         self.seed = seed
-        self.generator = torch.Generator().manual_seed(seed) if reshuffle else None
 
     def _batch_indices(self):
         if self.dataset.is_target is None:
             return torch.arange(len(self.dataset)).split(self.batch_size)
-        generator = self.generator or torch.Generator().manual_seed(self.seed)
+        seed = self.seed() if callable(self.seed) else self.seed
+        generator = torch.Generator().manual_seed(seed)
         return _balanced_batches(self.dataset.is_target, self.batch_size, generator)
 
     def __len__(self):
@@ -176,6 +180,7 @@ class _BatchIterator:
         for index in self._batch_indices():
             xb = X[index.to(X.device)]
             if pin:
+                # Page-locked memory lets the copy overlap with compute.
                 xb = xb.pin_memory()
             xb = _to_model_input(xb, self.device, non_blocking=pin)
             yb = None if is_target is None else is_target[index].to(self.device)
@@ -187,14 +192,27 @@ class _SepCLRNet(NeuralNet):
 
     Extra parameters beside skorch's: ``augmentation`` (a callable
     ``augment(x, generator)``), ``seed`` (root of every random stream of the
-    fit) and ``precision`` ("32" or "bf16").
+    fit), ``precision`` ("32" or "bf16"), ``max_grad_norm`` (clip the
+    gradient norm, or None) and ``compile_options`` (None, or keyword
+    arguments of :func:`torch.compile` for the training projection).
     """
 
-    def __init__(self, *args, augmentation=None, seed=0, precision="32", **kwargs):
+    def __init__(
+        self,
+        *args,
+        augmentation=None,
+        seed=0,
+        precision="32",
+        max_grad_norm=None,
+        compile_options=None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.augmentation = augmentation
         self.seed = seed
         self.precision = precision
+        self.max_grad_norm = max_grad_norm
+        self.compile_options = compile_options
 
     # -- set-up -----------------------------------------------------------
     def get_default_callbacks(self):
@@ -206,7 +224,14 @@ class _SepCLRNet(NeuralNet):
             for prefix in ("train", "valid")
             for name in TERM_NAMES
         ]
-        return [*super().get_default_callbacks(), *terms]
+        gradient = PassthroughScoring(
+            name="train_gradient_norm", lower_is_better=None, on_train=True
+        )
+        return [
+            *super().get_default_callbacks(),
+            *terms,
+            ("train_gradient_norm", gradient),
+        ]
 
     def get_dataset(self, X, y=None):
         if isinstance(X, _GroupDataset):
@@ -215,24 +240,73 @@ class _SepCLRNet(NeuralNet):
 
     def get_iterator(self, dataset, training=False):
         if training:
-            seed = self.seed + _SEED_BATCHES + 7919 * len(self.history)
+            seed = self._epoch_seed
         else:
             seed = self.seed + _SEED_EVAL_BATCHES
-        return _BatchIterator(dataset, self.batch_size, self.device, seed, reshuffle=training)
+        return _BatchIterator(dataset, self.batch_size, self.device, seed)
 
-    def _views_generator(self, offset):
-        return torch.Generator(device=self.device).manual_seed(self.seed + offset)
+    def _epoch_seed(self, offset=_SEED_BATCHES):
+        # The history holds the current epoch from on_epoch_begin on.
+        return self.seed + offset + 7919 * len(self.history)
+
+    def _views_generator(self, seed):
+        return torch.Generator(device=self.device).manual_seed(seed)
 
     def on_epoch_begin(self, net, **kwargs):
         super().on_epoch_begin(net, **kwargs)
-        # A stream per epoch: a warm-started fit continues with new views.
-        self.train_views_ = self._views_generator(_SEED_VIEWS + 7919 * len(self.history))
+        # A stream per epoch: a warm-started or resumed fit continues with
+        # the views an uninterrupted fit would draw.
+        self.train_views_ = self._views_generator(self._epoch_seed(_SEED_VIEWS))
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self._snapshot()
+
+    def on_epoch_end(self, net, **kwargs):
+        super().on_epoch_end(net, **kwargs)
+        self._snapshot()
+
+    def _snapshot(self):
+        """Keep the weights and optimizer state of the last completed epoch.
+
+        A KeyboardInterrupt mid-epoch then leaves a model at a clean epoch
+        boundary instead of a half-trained epoch.
+        """
+        self.last_epoch_ = {
+            "epochs": len(self.history),
+            "module": {k: v.detach().clone() for k, v in self.module_.state_dict().items()},
+            "optimizer": copy.deepcopy(self.optimizer_.state_dict()),
+        }
+
+    def fit_loop(self, X, y=None, epochs=None, **fit_params):
+        try:
+            return super().fit_loop(X, y, epochs, **fit_params)
+        except KeyboardInterrupt:
+            if self._early_stopped():
+                raise  # skorch's EarlyStopping stops training this way
+            snapshot = self.last_epoch_
+            self.module_.load_state_dict(snapshot["module"])
+            self.optimizer_.load_state_dict(snapshot["optimizer"])
+            del self.history[snapshot["epochs"]:]
+            warnings.warn(
+                "Training was interrupted (KeyboardInterrupt); the model is kept "
+                f"at its last completed epoch ({snapshot['epochs']}).",
+                UserWarning,
+                stacklevel=2,
+            )
+            return self
+
+    def _early_stopped(self):
+        return any(
+            isinstance(cb, EarlyStopping) and getattr(cb, "misses_", 0) >= cb.patience
+            for _, cb in self.callbacks_
+        )
 
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if not training:
             # Validation sees the same views every epoch, so its loss is
             # comparable across epochs (early stopping relies on this).
-            self.eval_views_ = self._views_generator(_SEED_EVAL_VIEWS)
+            self.eval_views_ = self._views_generator(self.seed + _SEED_EVAL_VIEWS)
         super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
 
     # -- the training step, one overridable piece at a time ---------------
@@ -249,44 +323,71 @@ class _SepCLRNet(NeuralNet):
         batch instead of two half-size ones.
         """
         views = self.make_views(x, generator)
+        if views.dim() == 4:
+            # The image encoders are channels-last (faster convolutions).
+            views = views.contiguous(memory_format=torch.channels_last)
         autocast = torch.autocast(
             device_type=torch.device(self.device).type,
             dtype=torch.bfloat16,
             enabled=self.precision == "bf16",
         )
         with autocast:
-            common, salient = self.module_.project(views)
+            common, salient = self._project(views)
         common1, common2 = common.float().chunk(2)
         salient1, salient2 = salient.float().chunk(2)
         return self.criterion_(common1, common2, salient1, salient2, is_target)
 
-    def _record(self, prefix, total, terms):
-        """Record the terms in the history; raise if any is not finite.
+    def _project(self, views):
+        if self.compile_options is None:
+            return self.module_.project(views)
+        if getattr(self, "compiled_project_", None) is None:
+            # Compiled lazily and never pickled: module_ stays a plain
+            # nn.Module, so a compiled fit pickles like any other.
+            self.compiled_project_ = torch.compile(self.module_.project, **self.compile_options)
+        return self.compiled_project_(views)
 
-        One ``tolist`` moves all values to the host in a single
+    def _gradient_norm(self):
+        """Total gradient norm, clipped to ``max_grad_norm`` when set."""
+        parameters = [p for p in self.module_.parameters() if p.grad is not None]
+        if self.max_grad_norm is not None:
+            return nn.utils.clip_grad_norm_(parameters, self.max_grad_norm)
+        norms = torch.stack([torch.linalg.vector_norm(p.grad) for p in parameters])
+        return torch.linalg.vector_norm(norms)
+
+    def _record(self, prefix, values):
+        """Record values in the history; raise if any is not finite.
+
+        ``values`` maps names (``"loss"``, the terms, ``"gradient_norm"``) to
+        scalar tensors; one ``tolist`` moves them all to the host in a single
         synchronisation.
         """
-        values = torch.stack([total.detach(), *(t.detach() for t in terms.values())])
-        values = values.float().tolist()
-        names = ("total", *terms)
-        bad = [name for name, value in zip(names, values, strict=True) if not math.isfinite(value)]
+        names = list(values)
+        numbers = torch.stack([v.detach().float() for v in values.values()]).tolist()
+        bad = [n for n, v in zip(names, numbers, strict=True) if not math.isfinite(v)]
         if bad:
-            name = next((n for n in bad if n != "total"), "total")
-            raise TrainingDivergedError(
-                f"SepCLR training diverged at epoch {len(self.history)}: the loss "
-                f"term {name!r} became {values[names.index(name)]} ({prefix} "
-                "batch). Lower lr, the term weights or enable precision='32'; "
-                "check the input scale (standardise tabular features)."
+            name = next((n for n in bad if n not in ("loss", "gradient_norm")), bad[0])
+            what = {"loss": "total loss", "gradient_norm": "gradient norm"}.get(
+                name, f"loss term {name!r}"
             )
-        for name, value in zip(names[1:], values[1:], strict=True):
-            self.history.record_batch(f"{prefix}_{name}", value)
+            raise TrainingDivergedError(
+                f"SepCLR training diverged at epoch {len(self.history)}: the {what} "
+                f"became {numbers[names.index(name)]} ({prefix} batch, "
+                f"precision={self.precision!r}). Lower lr or the term weights, set "
+                "max_grad_norm, or check the input scale (standardise tabular "
+                "features)."
+            )
+        for name, number in zip(names, numbers, strict=True):
+            if name != "loss":
+                self.history.record_batch(f"{prefix}_{name}", number)
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         x, is_target = batch
         total, terms = self.compute_loss(x, is_target, self.train_views_)
-        self._record("train", total, terms)
         total.backward()
+        # Checked before the optimizer step (this runs inside the step's
+        # closure), so a non-finite gradient never reaches the weights.
+        self._record("train", {"loss": total, **terms, "gradient_norm": self._gradient_norm()})
         return {"loss": total, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
@@ -294,7 +395,7 @@ class _SepCLRNet(NeuralNet):
         x, is_target = batch
         with torch.no_grad():
             total, terms = self.compute_loss(x, is_target, self.eval_views_)
-        self._record("valid", total, terms)
+        self._record("valid", {"loss": total, **terms})
         return {"loss": total, "y_pred": None}
 
     def evaluation_step(self, batch, training=False):
@@ -317,7 +418,7 @@ class _SepCLRNet(NeuralNet):
 
         Uses fixed batches and views, so the same data give the same value.
         """
-        self.eval_views_ = self._views_generator(_SEED_EVAL_VIEWS)
+        self.eval_views_ = self._views_generator(self.seed + _SEED_EVAL_VIEWS)
         iterator = self.get_iterator(dataset, training=False)
         totals, weights = [], []
         self._set_training(False)
@@ -330,9 +431,9 @@ class _SepCLRNet(NeuralNet):
 
     # -- persistence -------------------------------------------------------
     def __getstate__(self):
-        # torch.Generator objects cannot be pickled; they are recreated at
-        # the start of each epoch or evaluation.
+        # Generators and compiled functions cannot be pickled (they are made
+        # again when needed); the epoch snapshot only serves an interrupt.
         state = super().__getstate__()
-        state.pop("train_views_", None)
-        state.pop("eval_views_", None)
+        for name in ("train_views_", "eval_views_", "compiled_project_", "last_epoch_"):
+            state.pop(name, None)
         return state

@@ -1,6 +1,7 @@
 """SepCLRTransformer: contrastive analysis with SepCLR as a scikit-learn transformer."""
 
 import copy
+import os
 import warnings
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -16,10 +17,13 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from ._augment import _resolve_augmentation
 from ._modules import _build_encoder, _SepCLRModule
 from ._net import TrainingDivergedError, _GroupDataset, _GroupSplit, _SepCLRCriterion, _SepCLRNet
+from ._persist import _header, _new_run_dir, _PeriodicCheckpoint, _read, _write
+from ._version import __version__
 from .utils import _is_dataframe, _resolve_groups, _shape, _split_fit_inputs
 
 _FITTED_ATTRIBUTES = (
     "net_",
+    "checkpoint_path_",
     "history_",
     "device_",
     "background_label_",
@@ -133,8 +137,22 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
     precision : {"32", "bf16"}, default="32"
         "bf16" runs the encoders under bfloat16 autocast (the loss stays in
         float32): faster on recent GPUs.
-    compile : bool, default=False
-        Compile the encoders with :func:`torch.compile` for training.
+    compile : bool or dict, default=False
+        Compile the training forward pass with :func:`torch.compile` (a dict
+        gives its keyword arguments, e.g. ``{"mode": "max-autotune"}``). The
+        compiled function is rebuilt after unpickling; the fitted model
+        pickles as usual.
+    max_grad_norm : float or None, default=None
+        Clip the total gradient norm to this value (None: no clipping). The
+        norm is logged as ``train_gradient_norm`` either way, and a
+        non-finite gradient stops training before it reaches the weights.
+    checkpoint_dir : str, path or None, default=None
+        Write a weights-only checkpoint every ``checkpoint_interval`` epochs
+        into a new sub-directory of this directory, unique to the fit (see
+        ``checkpoint_path_``), so parallel fits never collide. Resume with
+        :meth:`load` then ``set_params(warm_start=True)`` and ``fit``.
+    checkpoint_interval : int, default=10
+        Epochs between two checkpoints.
 
     Attributes
     ----------
@@ -157,6 +175,8 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         Number of features seen during fit.
     feature_names_in_ : ndarray of str
         Names of the features seen during fit (DataFrame input only).
+    checkpoint_path_ : str
+        Directory of this fit's checkpoints (only with ``checkpoint_dir``).
 
     See Also
     --------
@@ -205,7 +225,10 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         "callbacks": [list, None],
         "device": [str, torch.device],
         "precision": [StrOptions({"32", "bf16"})],
-        "compile": ["boolean"],
+        "compile": ["boolean", dict],
+        "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "checkpoint_interval": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -238,6 +261,9 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         device="auto",
         precision="32",
         compile=False,
+        max_grad_norm=None,
+        checkpoint_dir=None,
+        checkpoint_interval=10,
     ):
         self.n_common = n_common
         self.n_salient = n_salient
@@ -266,6 +292,9 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         self.device = device
         self.precision = precision
         self.compile = compile
+        self.max_grad_norm = max_grad_norm
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_interval = checkpoint_interval
 
     # -- fitting ------------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
@@ -337,24 +366,28 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         self._check_group_sizes(is_target)
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with _forked_torch_rng(seed, device):
-            net = self._warm_net() if warm else self._make_net(device, seed)
-            dataset = _GroupDataset(
-                _to_storage(X_checked, device, self._is_image), torch.as_tensor(is_target)
-            )
-            net.augmentation = _fitted_augmentation(net.augmentation, dataset.X, device)
-            net.device = str(device)
-            try:
-                if warm:
-                    net.partial_fit(dataset)
-                else:
-                    net.fit(dataset)
-            finally:
-                _move_augmentation(net.augmentation, "cpu")
+        self.background_label_ = background_label
+        self.device_ = device
+        try:
+            with _forked_torch_rng(seed, device):
+                net = self._warm_net() if warm else self._make_net(device, seed)
+                dataset = _GroupDataset(
+                    _to_storage(X_checked, device, self._is_image), torch.as_tensor(is_target)
+                )
+                net.augmentation = _fitted_augmentation(net.augmentation, dataset.X, device)
+                try:
+                    if warm:
+                        net.partial_fit(dataset)
+                    else:
+                        net.fit(dataset)
+                finally:
+                    _move_augmentation(net.augmentation, "cpu")
+        except BaseException:
+            if not warm:
+                self._reset()  # a failed fit leaves no half-fitted estimator
+            raise
         self.net_ = net
         self.history_ = net.history
-        self.device_ = device
-        self.background_label_ = background_label
         return X_checked, (X.index if _is_dataframe(X) else None)
 
     def _reset(self):
@@ -387,8 +420,10 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             verbose=self.verbose,
-            precision=self.precision,
         )
+        net.precision = self.precision
+        net.max_grad_norm = self.max_grad_norm
+        net.compile_options = _compile_options(self.compile)
         net.criterion_ = self._make_criterion()
         net.augmentation = _resolve_augmentation(self.augmentation, self._is_image)
         return net
@@ -404,7 +439,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             jem_weight=self.jem_weight,
         )
 
-    def _make_net(self, device, seed):
+    def _make_net(self, device, seed, *, checkpoints=True):
         """Build the skorch net (inside the seeded RNG context)."""
         input_shape = self.input_shape_
         module = _SepCLRModule(
@@ -428,6 +463,12 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             from skorch.callbacks import ProgressBar
 
             callbacks.append(("progress_bar", ProgressBar()))
+        if checkpoints and self.checkpoint_dir is not None:
+            self.checkpoint_path_ = _new_run_dir(self.checkpoint_dir)
+            checkpoint = _PeriodicCheckpoint(
+                self.checkpoint_path_, self.checkpoint_interval, _header(self), __version__
+            )
+            callbacks.append(("checkpoint", checkpoint))
         return _SepCLRNet(
             module=module,
             criterion=self._make_criterion(),
@@ -440,10 +481,11 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             callbacks=callbacks,
             verbose=self.verbose,
             device=str(device),
-            compile=self.compile,
             augmentation=_resolve_augmentation(self.augmentation, self._is_image),
             seed=seed,
             precision=self.precision,
+            max_grad_norm=self.max_grad_norm,
+            compile_options=_compile_options(self.compile),
         )
 
     # -- input checks -------------------------------------------------------
@@ -631,6 +673,70 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         finally:
             _move_augmentation(net.augmentation, "cpu")
 
+    # -- persistence --------------------------------------------------------
+    def save(self, path):
+        """Write the fitted model to a weights-only file.
+
+        The file holds the parameters, the fitted attributes, the network
+        and optimizer states and the history as plain data, which
+        :meth:`load` reads with ``torch.load(weights_only=True)``: no code is
+        unpickled. Models with a callable ``encoder`` or ``augmentation``
+        cannot be saved this way (use pickle or joblib).
+
+        Parameters
+        ----------
+        path : str or path-like
+            File to write (conventionally ``*.pt``).
+
+        Returns
+        -------
+        self : SepCLRTransformer
+            The estimator, unchanged.
+        """
+        check_is_fitted(self)
+        _write(path, _header(self), self.net_, __version__)
+        return self
+
+    @classmethod
+    def load(cls, path, *, device="auto"):
+        """Read a model written by :meth:`save` or a ``fit`` checkpoint.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save` or found in ``checkpoint_path_``.
+        device : str, default="auto"
+            Where to put the networks; a model trained on CUDA loads on a
+            CPU-only machine.
+
+        Returns
+        -------
+        estimator : SepCLRTransformer
+            A fitted estimator; to continue training from a checkpoint, call
+            ``set_params(warm_start=True)`` then ``fit``.
+
+        Raises
+        ------
+        ValueError
+            If the file was written in another file format (by an
+            incompatible version of the library).
+        """
+        blob = _read(path, __version__)
+        est = cls(**{**blob["params"], "device": device})
+        for name, value in blob["fitted"].items():
+            if name == "feature_names_in_":
+                value = np.asarray(value, dtype=object)
+            setattr(est, name, tuple(value) if name == "input_shape_" else value)
+        est.device_ = _resolve_device(device)
+        net = est._make_net(est.device_, blob["seed"], checkpoints=False).initialize()
+        net.module_.load_state_dict(blob["module"])
+        net.optimizer_.load_state_dict(blob["optimizer"])
+        for name, tensor in blob["augmentation"].items():
+            setattr(net.augmentation, name, tensor)
+        net.history_ = type(net.history)(blob["history"])
+        est.net_, est.history_ = net, net.history
+        return est
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
@@ -686,6 +792,12 @@ def _check_float32_range(X):
                 "networks compute in (3.4e38); rescale the features (e.g. "
                 "StandardScaler)."
             )
+
+
+def _compile_options(compile):
+    if compile is True:
+        return {}
+    return dict(compile) if compile else None
 
 
 def _output_dtype(X):
