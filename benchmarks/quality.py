@@ -1,0 +1,469 @@
+"""Quality benchmark: linear-probe scores of SepCLR against cPCA, PCA and ablations.
+
+For each dataset, every method is fitted on the same train split and probed on
+the same test split with :mod:`sklearn_sepclr.metrics` (logistic regression,
+balanced accuracy; linear regression, mean absolute error, for continuous
+attributes). Salient attributes are probed on target samples only (the
+background has none); common attributes on background and target samples.
+
+Methods
+-------
+sepclr
+    ``SepCLRTransformer`` with the library's defaults for the data type
+    (``encoder="cnn"`` for images); only ``max_epochs`` (``--epochs``) and
+    ``device`` are set, and ``batch_size`` is capped at the train size.
+sepclr_no_jem
+    The same with ``jem_weight=0`` (k-JEM off).
+sepclr_plain
+    Plain contrastive learning on one space: ``salient_weight=0,
+    background_weight=0, jem_weight=0``, so only the common encoder is
+    trained, with alignment + uniformity on all samples (SimCLR-style, as in
+    Wang & Isola 2020, on the pooled data). Its common space is evaluated as
+    the single representation (space ``"all"``).
+contrastivepca
+    :class:`sklearn_sepclr.baselines.ContrastivePCA` with ``alpha="auto"``
+    (standardised features for tabular data).
+contrastive_pkg
+    The PyPI ``contrastive`` package's ``CPCA`` (if installed) with the same
+    number of components, ``alpha_selection="manual"`` and ``alpha_value``
+    equal to ``ContrastivePCA``'s ``alpha_``, ``standardize`` as above. It is
+    fitted on the train split (``fit(foreground, background)``); the features
+    of *all* samples, train and test, come from one call of its
+    ``transform`` on the stacked rows (one call, because ``transform`` flips
+    the sign of each of the first two columns by the sign of the first row it
+    is given, so separate calls can flip train and test differently). That
+    ``transform`` projects raw data on directions found in the centred
+    (and, with ``standardize=True``, per-group standardised) space: this is
+    the package's held-out behaviour, kept as is. Complex eigenvectors from
+    its ``numpy.linalg.eig`` are reduced to their real part. With more than
+    1000 features the package would first reduce the data with PCA, after
+    which ``transform`` cannot take raw data; we pass
+    ``preprocess_with_pca_dim=n_features`` to keep it usable.
+pca
+    PCA on the pooled train data (standardised for tabular data).
+
+The linear methods get as many dimensions as SepCLR's spaces: cPCA
+``n_salient`` components (its only space is salient) and PCA
+``n_common + n_salient`` (capped at the number of features);
+``--linear-components`` overrides both.
+
+Run ``python benchmarks/quality.py --help``; ``--quick`` runs on a 2-core
+CPU in under 10 minutes.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+
+DATASETS = ("blobs", "mice", "mnist_grass", "textures", "dsprites")
+METHODS = (
+    "sepclr",
+    "sepclr_no_jem",
+    "sepclr_plain",
+    "contrastivepca",
+    "contrastive_pkg",
+    "pca",
+)
+#: Sizes of ``--quick``: small images and few image epochs, so all five
+#: datasets run in under 10 minutes on a 2-core CPU. ``None`` epochs mean
+#: the library default ``max_epochs``.
+QUICK = {"n_samples": 600, "epochs": None, "image_epochs": 6, "image_size": 16}
+FULL = {"n_samples": 5000, "epochs": None, "image_epochs": None, "image_size": None}
+
+
+# -- datasets -----------------------------------------------------------------
+class _Split:
+    """Train/test rows of a dataset, as (X, group, attributes) per split."""
+
+    def __init__(self, name, is_image, X, is_target, attributes, common, salient, train):
+        self.name = name
+        self.is_image = is_image
+        self.common = list(common)
+        self.salient = list(salient)
+        test = ~train
+        self.X_train, self.X_test = X[train], X[test]
+        self.target_train, self.target_test = is_target[train], is_target[test]
+        self.attr_train = {k: v[train] for k, v in attributes.items()}
+        self.attr_test = {k: v[test] for k, v in attributes.items()}
+
+    @property
+    def n_features(self):
+        return int(np.prod(self.X_train.shape[1:]))
+
+    def flat(self, X):
+        """Rows of float32 features for the linear methods."""
+        X = X.reshape(len(X), -1)
+        return (X.astype(np.float32) / 255.0) if self.is_image else X
+
+
+def _stack_attributes(data):
+    """Attributes of the stacked rows [background; target]; missing -> None/NaN."""
+    n_bg, n_tg = len(data.X_background), len(data.X_target)
+    out = {}
+    for name in data.common_attributes + data.salient_attributes:
+        tg = np.asarray(data.target_attributes[name])
+        bg = data.background_attributes.get(name)
+        if np.issubdtype(tg.dtype, np.floating):
+            bg = np.full(n_bg, np.nan) if bg is None else np.asarray(bg, dtype=np.float64)
+            out[name] = np.concatenate([bg, tg.astype(np.float64)])
+        else:  # categorical: object dtype with None, so the probe stays a classifier
+            column = np.empty(n_bg + n_tg, dtype=object)
+            column[:n_bg] = None if bg is None else list(np.asarray(bg).tolist())
+            column[n_bg:] = tg.tolist()
+            out[name] = column
+    return out
+
+
+def load_dataset(name, n_samples, image_size, seed, test_fraction=0.3):
+    """The dataset ``name`` split into train and test rows."""
+    from sklearn_sepclr import datasets
+
+    rng = np.random.RandomState(seed)
+    n = n_samples // 2
+    image_kw = {} if image_size is None else {"image_size": image_size}
+    if name == "blobs":
+        data = datasets.make_contrastive_blobs(n_background=n, n_target=n, random_state=seed)
+    elif name == "mice":
+        data = datasets.load_mice_protein()
+    elif name == "mnist_grass":
+        data = datasets.load_mnist_on_grass(n, n, random_state=seed, **image_kw)
+    elif name == "textures":
+        data = datasets.load_textures_mnist(n, n, random_state=seed, **image_kw)
+    elif name == "dsprites":
+        data = datasets.make_dsprites_grid(n, n, random_state=seed, **image_kw)
+    else:
+        raise ValueError(f"Unknown dataset {name!r}; choose among {DATASETS}.")
+    X = np.concatenate([data.X_background, data.X_target])
+    n_bg = len(data.X_background)
+    is_target = np.arange(len(X)) >= n_bg
+    if name == "mice":
+        # Split by mouse (15 measurements each), stratified by group and
+        # genotype, so the probe cannot recognise mice it has seen.
+        mouse = np.concatenate([data.background_mouse, data.target_mouse])
+        genotype = np.concatenate(
+            [np.full(n_bg, -1), data.target_attributes["genotype"]]
+        )
+        train = np.zeros(len(X), dtype=bool)
+        for stratum in np.unique(genotype):
+            mice = np.unique(mouse[genotype == stratum])
+            rng.shuffle(mice)
+            n_test = max(1, round(test_fraction * len(mice)))
+            train |= np.isin(mouse, mice[n_test:]) & (genotype == stratum)
+    else:
+        train = np.zeros(len(X), dtype=bool)
+        for group in (False, True):
+            rows = rng.permutation(np.flatnonzero(is_target == group))
+            train[rows[round(test_fraction * len(rows)) :]] = True
+    return _Split(
+        name,
+        X.ndim == 4,
+        X,
+        is_target,
+        _stack_attributes(data),
+        data.common_attributes,
+        data.salient_attributes,
+        train,
+    )
+
+
+# -- methods ------------------------------------------------------------------
+class _PackageCPCA:
+    """The PyPI ``contrastive`` package's CPCA, wrapped as described above."""
+
+    def __init__(self, n_components, alpha, standardize):
+        self.n_components = n_components
+        self.alpha = alpha
+        self.standardize = standardize
+
+    def fit(self, background, target):
+        from contrastive import CPCA
+
+        self.model_ = CPCA(n_components=self.n_components, standardize=self.standardize)
+        n_features = background.shape[1]
+        self.model_.fit(target, background, preprocess_with_pca_dim=max(1000, n_features))
+        return self
+
+    def transform(self, X):
+        Z = self.model_.transform(
+            X, alpha_selection="manual", alpha_value=self.alpha
+        )
+        return np.real(Z)
+
+
+def _sepclr(split, variant, args):
+    from sklearn_sepclr import SepCLRTransformer
+
+    params = {"device": args.device, "random_state": args.seed}
+    epochs = args.image_epochs if split.is_image else args.epochs
+    if epochs is not None:
+        params["max_epochs"] = epochs
+    if split.is_image:
+        params["encoder"] = "cnn"
+    default_batch = SepCLRTransformer().batch_size
+    if len(split.X_train) < default_batch:
+        params["batch_size"] = len(split.X_train)
+    if variant == "no_jem":
+        params["jem_weight"] = 0.0
+    elif variant == "plain":
+        params.update(salient_weight=0.0, background_weight=0.0, jem_weight=0.0)
+        params["output"] = "common"
+    params.update(args.sepclr_params)
+    return SepCLRTransformer(**params)
+
+
+def _fit_method(method, split, args, cache):
+    """Fit one method on the train split; return (features_train, features_test,
+    spaces, estimator)."""
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sklearn_sepclr.baselines import ContrastivePCA
+
+    reference = _sepclr(split, "full", args)
+    n_common, n_salient = reference.n_common, reference.n_salient
+    k_cpca = min(args.linear_components or n_salient, split.n_features)
+    k_pca = min(args.linear_components or n_common + n_salient, split.n_features)
+    standardize = not split.is_image
+    g_train = split.target_train
+    if method.startswith("sepclr"):
+        variant = {"sepclr": "full", "sepclr_no_jem": "no_jem", "sepclr_plain": "plain"}
+        est = _sepclr(split, variant[method], args)
+        est.fit(split.X_train, g_train.astype(int))
+        Z_train, Z_test = est.transform(split.X_train), est.transform(split.X_test)
+        if method == "sepclr_plain":
+            spaces = {"all": slice(None)}
+        else:
+            spaces = {
+                "common": slice(0, est.n_common),
+                "salient": slice(est.n_common, est.n_common + est.n_salient),
+            }
+        return Z_train, Z_test, spaces, est
+    X_train, X_test = split.flat(split.X_train), split.flat(split.X_test)
+    if method == "contrastivepca":
+        est = ContrastivePCA(k_cpca, alpha="auto", standardize=standardize)
+        est.fit(X_train[~g_train], X_train[g_train])
+        cache["alpha"] = est.alpha_
+        return est.transform(X_train), est.transform(X_test), {"salient": slice(None)}, est
+    if method == "contrastive_pkg":
+        if "alpha" not in cache:
+            cache["alpha"] = (
+                ContrastivePCA(k_cpca, alpha="auto", standardize=standardize)
+                .fit(X_train[~g_train], X_train[g_train])
+                .alpha_
+            )
+        est = _PackageCPCA(max(2, k_cpca), cache["alpha"], standardize)
+        est.fit(X_train[~g_train], X_train[g_train])
+        Z = est.transform(np.concatenate([X_train, X_test]).astype(np.float64))
+        return Z[: len(X_train)], Z[len(X_train) :], {"salient": slice(None)}, est
+    if method == "pca":
+        steps = [StandardScaler()] if standardize else []
+        est = make_pipeline(*steps, PCA(k_pca, random_state=args.seed))
+        est.fit(X_train)
+        return est.transform(X_train), est.transform(X_test), {"all": slice(None)}, est
+    raise ValueError(f"Unknown method {method!r}; choose among {METHODS}.")
+
+
+# -- evaluation ---------------------------------------------------------------
+def _evaluate(method, split, Z_train, Z_test, spaces, est, seed):
+    from sklearn_sepclr.metrics import (
+        background_collapse_from_estimator,
+        kmeans_ari,
+        probe_scores,
+    )
+
+    t = split.target_train, split.target_test
+    rows = []
+    for kind, names in (("salient", split.salient), ("common", split.common)):
+        if not names:
+            continue
+        # Salient attributes: target rows only (the background has none).
+        mask = t if kind == "salient" else (slice(None), slice(None))
+        table = probe_scores(
+            Z_train[mask[0]],
+            {k: split.attr_train[k][mask[0]] for k in names},
+            Z_test[mask[1]],
+            {k: split.attr_test[k][mask[1]] for k in names},
+            spaces=spaces,
+        )
+        table.insert(2, "kind", kind)
+        rows.append(table)
+    import pandas as pd
+
+    table = pd.concat(rows, ignore_index=True)
+    extra = {}
+    salient_space = spaces.get("salient", spaces.get("all"))
+    first = next(
+        (k for k in split.salient if split.attr_test[k].dtype == object), None
+    )
+    if first is not None:
+        labels = np.asarray(split.attr_test[first][split.target_test].tolist())
+        extra["kmeans_ari"] = kmeans_ari(
+            Z_test[split.target_test][:, salient_space], labels, random_state=seed
+        )
+    if method in ("sepclr", "sepclr_no_jem"):
+        collapse = background_collapse_from_estimator(
+            est, split.X_test[~split.target_test], split.X_test[split.target_test]
+        )
+        extra["collapse_ratio"] = collapse.ratio
+    return table, extra
+
+
+def run_one(name, method, split, args, cache):
+    """Fit and evaluate one method on one dataset; return a result dict."""
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=FutureWarning)
+        Z_train, Z_test, spaces, est = _fit_method(method, split, args, cache)
+    fit_time = time.perf_counter() - start
+    table, extra = _evaluate(method, split, Z_train, Z_test, spaces, est, args.seed)
+    table.insert(0, "method", method)
+    table.insert(0, "dataset", name)
+    return {"dataset": name, "method": method, "fit_time_s": fit_time, **extra,
+            "probes": table}
+
+
+def summarize(results):
+    """One row per dataset and method: the four probe directions (mean balanced
+    accuracy over classification attributes, with chance), k-means ARI,
+    collapse ratio and fit time."""
+    import pandas as pd
+
+    rows = []
+    for r in results:
+        t = r["probes"]
+        t = t[t.metric == "balanced_accuracy"]
+        row = {"dataset": r["dataset"], "method": r["method"]}
+        for src in ("salient", "common"):
+            for kind in ("salient", "common"):
+                space = src if src in set(t.space) else "all"
+                if src == "common" and space == "all" and "salient" in set(t.space):
+                    continue  # cPCA has no common space
+                sel = t[(t.space == space) & (t.kind == kind)]
+                if space not in set(t.space) or sel.empty:
+                    continue
+                key = f"{src[0]}->{kind[0]}" if space != "all" else f"all->{kind[0]}"
+                row[key] = sel.score.mean()
+                row[f"chance_{kind[0]}"] = sel.chance.mean()
+        row["kmeans_ari"] = r.get("kmeans_ari", np.nan)
+        row["collapse"] = r.get("collapse_ratio", np.nan)
+        row["fit_s"] = r["fit_time_s"]
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    order = ["dataset", "method", "s->s", "c->s", "c->c", "s->c", "all->s", "all->c",
+             "chance_s", "chance_c", "kmeans_ari", "collapse", "fit_s"]
+    return frame[[c for c in order if c in frame.columns]]
+
+
+def _parse_params(pairs):
+    params = {}
+    for pair in pairs or []:
+        key, _, value = pair.partition("=")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+        if isinstance(params[key], list):
+            params[key] = tuple(params[key])
+    return params
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        description="Probe-quality benchmark of SepCLR against cPCA, PCA and ablations."
+    )
+    parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--quick", action="store_true",
+                        help=f"small CPU run (< 10 min on 2 cores): {QUICK}")
+    parser.add_argument("--n-samples", type=int,
+                        help="background + target samples of the synthetic and image "
+                        "datasets (mice: always all 405)")
+    parser.add_argument("--epochs", type=int,
+                        help="SepCLR max_epochs on tabular data (default: the library's)")
+    parser.add_argument("--image-epochs", type=int,
+                        help="SepCLR max_epochs on images (default: --epochs; --quick: 6)")
+    parser.add_argument("--image-size", type=int,
+                        help="side of the images (default: each loader's)")
+    parser.add_argument("--linear-components", type=int,
+                        help="components of cPCA and PCA (default: as SepCLR's spaces)")
+    parser.add_argument("--sepclr-param", dest="sepclr_params", action="append",
+                        metavar="KEY=VALUE",
+                        help="extra SepCLRTransformer parameter for all SepCLR variants "
+                        "(JSON value), e.g. --sepclr-param lr=3e-4; repeatable")
+    parser.add_argument("--device", default="auto", help='SepCLR device ("auto", "cpu", "cuda")')
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch intra-op threads (default: torch's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--json", metavar="PATH", help="write the results to this JSON file")
+    parser.add_argument("--full-tables", action="store_true",
+                        help="also print every probe (space x attribute) per method")
+    return parser
+
+
+def main(argv=None):
+    """Run the benchmark; return the summary DataFrame."""
+    import pandas as pd
+    import torch
+
+    args = build_parser().parse_args(argv)
+    defaults = QUICK if args.quick else FULL
+    for key, value in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if args.image_epochs is None:
+        args.image_epochs = args.epochs
+    args.sepclr_params = _parse_params(args.sepclr_params)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"# quality benchmark: {vars(args)}")
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{os.cpu_count()} CPUs, cuda={torch.cuda.is_available()}")
+    results = []
+    total = time.perf_counter()
+    for name in args.datasets:
+        split = load_dataset(name, args.n_samples, args.image_size, args.seed)
+        print(f"\n## {name}: {len(split.X_train)} train / {len(split.X_test)} test rows, "
+              f"sample shape {split.X_train.shape[1:]}")
+        cache = {}
+        for method in args.methods:
+            if method == "contrastive_pkg":
+                try:
+                    import contrastive  # noqa: F401
+                except ImportError:
+                    print("contrastive_pkg: skipped (pip install contrastive)")
+                    continue
+            result = run_one(name, method, split, args, cache)
+            results.append(result)
+            if args.full_tables:
+                print(result["probes"].round(3).to_string(index=False))
+            print(f"{method}: fitted in {result['fit_time_s']:.1f} s", flush=True)
+        summary = summarize([r for r in results if r["dataset"] == name])
+        print(summary.round(3).to_string(index=False), flush=True)
+    summary = summarize(results)
+    print("\n## summary (balanced accuracy; s=salient, c=common, all=single space)")
+    with pd.option_context("display.width", 200):
+        print(summary.round(3).to_string(index=False))
+    print(f"\ntotal time: {time.perf_counter() - total:.0f} s")
+    if args.json:
+        payload = {
+            "args": {k: v for k, v in vars(args).items()},
+            "summary": summary.to_dict(orient="records"),
+            "results": [
+                {**{k: v for k, v in r.items() if k != "probes"},
+                 "probes": r["probes"].to_dict(orient="records")}
+                for r in results
+            ],
+        }
+        with open(args.json, "w", encoding="utf-8") as file:
+            json.dump(payload, file, indent=1, default=str)
+    return summary
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
