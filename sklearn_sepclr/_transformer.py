@@ -13,6 +13,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from torch import nn
 
 from ._augment import _resolve_augmentation
 from ._modules import _build_encoder, _SepCLRModule
@@ -448,6 +449,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             self.n_common,
             self.n_salient,
         )
+        _materialize_lazy(module, input_shape)
         if self._is_image:
             module = module.to(memory_format=torch.channels_last)
         callbacks = copy.deepcopy(self.callbacks) or []
@@ -794,6 +796,16 @@ def _check_float32_range(X):
             )
 
 
+def _materialize_lazy(module, input_shape):
+    """Give lazy layers (e.g. ``nn.LazyLinear`` in a custom encoder) their
+    shapes with a dummy batch, before anything touches their parameters."""
+    if any(isinstance(p, nn.parameter.UninitializedParameter) for p in module.parameters()):
+        module.eval()
+        with torch.no_grad():
+            module.project(torch.zeros(2, *input_shape))
+        module.train()
+
+
 def _compile_options(compile):
     if compile is True:
         return {}
@@ -813,12 +825,22 @@ def _host_tensor(X):
 
 
 def _to_storage(X, device, is_image):
-    """Where the training data live: tabular data on the device as float32;
-    images on the host in their own dtype (uint8 stays uint8)."""
+    """Where the training data live during fit.
+
+    Tabular data go to the device as float32. Images keep their dtype (uint8
+    stays uint8, one byte per pixel): on a GPU with room for them (a quarter
+    of its free memory) they move there once, so batches are gathered on the
+    device; otherwise they stay on the host and each batch is copied from
+    pinned memory without blocking.
+    """
     X = _host_tensor(X)
-    if is_image:
-        return X
-    return X.to(device=device, dtype=torch.float32)
+    if not is_image:
+        return X.to(device=device, dtype=torch.float32)
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        if X.element_size() * X.nelement() <= free // 4:
+            return X.to(device)
+    return X
 
 
 def _fitted_augmentation(augmentation, X, device):

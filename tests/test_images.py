@@ -1,0 +1,133 @@
+"""SepCLRTransformer on images: both input forms, uint8, encoders, pipelines."""
+
+import numpy as np
+import pytest
+import torch
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+from sklearn_sepclr import SepCLRTransformer
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Tiny uint8 images: background noise; targets carry a bright square."""
+    rng = np.random.RandomState(0)
+    X = rng.randint(0, 120, size=(24, 1, 12, 12)).astype(np.uint8)
+    X[12:, :, 3:8, 3:8] = 250
+    groups = np.r_[np.zeros(12, int), np.ones(12, int)]
+    return X, groups
+
+
+def _tiny_cnn(**params):
+    config = dict(
+        n_common=2,
+        n_salient=2,
+        encoder="cnn",
+        max_epochs=1,
+        batch_size=12,
+        device="cpu",
+        random_state=0,
+    )
+    return SepCLRTransformer(**{**config, **params})
+
+
+def test_nd_and_flattened_images_give_identical_results(images):
+    X, groups = images
+    nd = _tiny_cnn().fit(X, groups)
+    flat = _tiny_cnn(image_shape=(1, 12, 12)).fit(X.reshape(24, -1), groups)
+    assert flat.input_shape_ == nd.input_shape_ == (1, 12, 12)
+    assert_array_equal(flat.transform(X.reshape(24, -1)), nd.transform(X))
+
+
+def test_uint8_and_float_images_agree(images):
+    X, groups = images
+    as_uint8 = _tiny_cnn().fit(X, groups)
+    as_float = _tiny_cnn().fit(X.astype(np.float32) / 255, groups)
+    assert_allclose(
+        as_uint8.transform(X), as_float.transform(X.astype(np.float32) / 255), atol=1e-5
+    )
+    assert as_uint8.transform(X).dtype == np.float32
+
+
+def test_uint8_images_stay_uint8_on_the_host(images, monkeypatch):
+    X, groups = images
+    import sklearn_sepclr._net as net_module
+
+    seen = []
+    original = net_module._to_model_input
+
+    def spy(x, device, non_blocking):
+        seen.append(x.dtype)
+        return original(x, device, non_blocking)
+
+    monkeypatch.setattr(net_module, "_to_model_input", spy)
+    _tiny_cnn().fit(X, groups)
+    assert seen and set(seen) == {torch.uint8}  # converted batch by batch
+
+
+@pytest.mark.parametrize("encoder", ["cnn", "resnet18"])
+def test_image_encoders_fit_and_transform(images, encoder):
+    X, groups = images
+    est = SepCLRTransformer(
+        n_common=3,
+        n_salient=2,
+        encoder=encoder,
+        max_epochs=1,
+        batch_size=12,
+        device="cpu",
+        random_state=0,
+    ).fit(X, groups)
+    Z = est.transform(X)
+    assert Z.shape == (24, 5) and np.all(np.isfinite(Z))
+    assert est.net_.module_.common_encoder is not est.net_.module_.salient_encoder
+    # Images get the paper's image weights.
+    assert est.net_.criterion_.salient_weight == 1000.0
+
+
+def test_custom_callable_encoder(images):
+    X, groups = images
+    calls = []
+
+    def encoder(input_shape, n_out):
+        calls.append((input_shape, n_out))
+        c = input_shape[0]
+        return torch.nn.Sequential(
+            torch.nn.Conv2d(c, 4, 3),
+            torch.nn.ReLU(),
+            torch.nn.Flatten(),
+            torch.nn.LazyLinear(n_out),
+        )
+
+    est = _tiny_cnn(encoder=encoder).fit(X, groups)
+    assert calls == [((1, 12, 12), 2), ((1, 12, 12), 2)]
+    assert est.transform(X).shape == (24, 4)
+
+
+def test_encoder_returning_no_module_is_a_clear_error(images):
+    X, groups = images
+    with pytest.raises(TypeError, match="must return a torch.nn.Module"):
+        _tiny_cnn(encoder=lambda shape, n: "not a module").fit(X, groups)
+
+
+def test_image_encoder_on_tabular_data_is_a_clear_error():
+    X = np.random.RandomState(0).normal(size=(8, 5))
+    with pytest.raises(ValueError, match="needs images"):
+        _tiny_cnn().fit(X, [0, 1] * 4)
+
+
+def test_pipeline_on_flattened_images(images):
+    X, groups = images
+    digits = np.arange(24) % 2
+    pipe = make_pipeline(_tiny_cnn(image_shape=(1, 12, 12)), LogisticRegression())
+    pipe.fit(X.reshape(24, -1), digits, sepclrtransformer__sample_group=groups)
+    assert pipe.predict(X.reshape(24, -1)).shape == (24,)
+
+
+def test_image_augmentation_is_the_default_for_images(images):
+    from sklearn_sepclr import ImageAugmentation
+
+    X, groups = images
+    est = _tiny_cnn().fit(X, groups)
+    assert isinstance(est.net_.augmentation, ImageAugmentation)
