@@ -8,10 +8,9 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
@@ -20,7 +19,7 @@ from ._modules import _build_encoder, _SepCLRModule
 from ._net import TrainingDivergedError, _GroupDataset, _GroupSplit, _SepCLRCriterion, _SepCLRNet
 from ._persist import _header, _new_run_dir, _PeriodicCheckpoint, _read, _write
 from ._version import __version__
-from .utils import _is_dataframe, _resolve_groups, _shape, _split_fit_inputs
+from .utils import _fit_groups, _GroupedFitMixin, _is_dataframe, _shape, _split_fit_inputs
 
 _FITTED_ATTRIBUTES = (
     "net_",
@@ -34,7 +33,7 @@ _FITTED_ATTRIBUTES = (
 )
 
 
-class SepCLRTransformer(TransformerMixin, BaseEstimator):
+class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     """Separate common from salient features with SepCLR.
 
     Contrastive analysis compares a *target* dataset (patients, treated
@@ -298,60 +297,6 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         self.checkpoint_interval = checkpoint_interval
 
     # -- fitting ------------------------------------------------------------
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, sample_group=None):
-        """Train the common and salient encoders.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features) or (n_samples, C, H, W)
-            Training samples: all of them, or the background dataset in the
-            two-dataset form ``fit(X_background, X_target)``.
-        y : array-like of shape (n_samples,), or the target dataset, default=None
-            1-D: the group of each sample (``background_label`` marks
-            background, every other value is target). 2-D (or N-D) with the
-            same features as ``X``: the target dataset. May be a downstream
-            label when ``sample_group`` is given.
-        sample_group : array-like of shape (n_samples,), default=None
-            Group of each sample, when ``y`` is needed by a downstream model
-            (e.g. ``pipe.fit(X, y, sepclrtransformer__sample_group=g)``).
-
-        Returns
-        -------
-        self : SepCLRTransformer
-            The fitted estimator.
-        """
-        self._fit(X, y, sample_group)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None, *, sample_group=None):
-        """Fit, then return the features of the training samples.
-
-        ``fit_transform(X_background, X_target)`` returns the features of the
-        stacked rows ``[X_background; X_target]``, exactly as
-        ``fit_transform(*stack_groups(X_background, X_target))``.
-
-        Parameters
-        ----------
-        X, y, sample_group
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_output_features)
-            ``[common | salient]`` features (see ``output``).
-        """
-        X, index = self._fit(X, y, sample_group)
-        Z = self._transform_checked(X)
-        if index is not None and _get_output_config("transform", self)["dense"] == "pandas":
-            # In the two-dataset form the caller's X is only the background:
-            # give the output the stacked rows' index, which set_output keeps.
-            import pandas as pd
-
-            Z = pd.DataFrame(Z, index=index, columns=self.get_feature_names_out())
-        return Z
-
     def _fit(self, X, y, sample_group):
         X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         warm = self.warm_start and hasattr(self, "net_")
@@ -359,10 +304,8 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
             # A fit that fails (bad input, divergence) leaves no stale model.
             self._reset()
         X_checked = self._validate_X(X, reset=not warm)
-        # In the two-dataset form the groups are stack_groups' 0/1, whatever
-        # background_label says about labels in y.
-        is_target, background_label = _resolve_groups(
-            groups, len(X_checked), 0 if two_datasets else self.background_label
+        is_target, background_label = _fit_groups(
+            groups, len(X_checked), self.background_label, two_datasets
         )
         self._check_group_sizes(is_target)
         device = _resolve_device(self.device)
@@ -665,8 +608,7 @@ class SepCLRTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         X = self._validate_X(X, reset=False)
-        background = 0 if two_datasets else self.background_label_
-        is_target, _ = _resolve_groups(groups, len(X), background)
+        is_target, _ = _fit_groups(groups, len(X), self.background_label_, two_datasets)
         dataset = _GroupDataset(_host_tensor(X), torch.as_tensor(is_target))
         net = self.net_
         net.augmentation = _fitted_augmentation(net.augmentation, None, net.device)

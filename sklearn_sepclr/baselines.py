@@ -14,18 +14,19 @@ from sklearn.base import (
     BaseEstimator,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
-    _fit_context,
 )
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from .utils import _resolve_groups, _split_fit_inputs
+from .utils import _fit_groups, _GroupedFitMixin, _split_fit_inputs
 
 __all__ = ["ContrastivePCA"]
 
 
-class ContrastivePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class ContrastivePCA(
+    _GroupedFitMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Contrastive PCA: directions where the target varies more than the background.
 
     PCA finds the directions of largest variance of one dataset. When a
@@ -185,56 +186,9 @@ class ContrastivePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.standardize = standardize
         self.background_label = background_label
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, *, sample_group=None):
-        """Learn the contrastive directions.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            All samples (with ``y`` or ``sample_group`` giving the groups),
-            or the background dataset when ``y`` is the target dataset.
-        y : array-like of shape (n_samples,) or (n_target, n_features)
-            1-D: the group of each sample (see ``background_label``). 2-D:
-            the target dataset, ``X`` being the background dataset. May be a
-            downstream target (ignored here) when ``sample_group`` is given.
-        sample_group : array-like of shape (n_samples,), default=None
-            The group of each sample, when ``y`` is kept for a downstream
-            model: ``pipe.fit(X, y, contrastivepca__sample_group=groups)``,
-            or with metadata routing ``set_fit_request(sample_group=True)``.
-
-        Returns
-        -------
-        self : ContrastivePCA
-            The fitted estimator.
-        """
-        self._fit(X, y, sample_group)
-        return self
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def fit_transform(self, X, y=None, *, sample_group=None):
-        """Fit, then project the samples fitted on.
-
-        With the two-dataset form ``fit_transform(X_background, X_target)``
-        the rows returned are those of ``[X_background; X_target]``, exactly
-        as ``fit_transform(*stack_groups(X_background, X_target))``.
-
-        Parameters
-        ----------
-        X, y, sample_group
-            As in :meth:`fit`.
-
-        Returns
-        -------
-        X_new : ndarray of shape (n_samples, n_components)
-            The projections of the (stacked) samples.
-        """
-        X_fitted = self._fit(X, y, sample_group)
-        return self.transform(X_fitted)
-
     def _fit(self, X, y, sample_group):
-        """Fit and return the samples fitted on (stacked in the two-dataset form)."""
-        X, groups, _ = _split_fit_inputs(X, y, sample_group)
+        """Fit; return the samples fitted on (stacked in the two-dataset form)."""
+        X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         X_valid = validate_data(self, X, dtype=[np.float64, np.float32])
         n_features = X_valid.shape[1]
         if self.n_components > n_features:
@@ -242,8 +196,8 @@ class ContrastivePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
                 f"n_components={self.n_components} must be at most the number "
                 f"of features, n_features={n_features}."
             )
-        is_target, self.background_label_ = _resolve_groups(
-            groups, X_valid.shape[0], self.background_label
+        is_target, self.background_label_ = _fit_groups(
+            groups, X_valid.shape[0], self.background_label, two_datasets
         )
         self.scaler_ = StandardScaler().fit(X_valid) if self.standardize else None
         if self.scaler_ is not None:
@@ -269,7 +223,7 @@ class ContrastivePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
         self.mean_ = mean_target.astype(dtype)
         self.n_components_ = self.n_components
         self._n_features_out = self.n_components
-        return X
+        return X_valid, (X.index if hasattr(X, "iloc") else None)
 
     def transform(self, X):
         """Project samples on the contrastive directions.
@@ -286,7 +240,11 @@ class ContrastivePCA(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEsti
             learned in :meth:`fit` when ``standardize=True``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        return self._transform_checked(
+            validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        )
+
+    def _transform_checked(self, X):
         if self.scaler_ is not None:
             X = self.scaler_.transform(X)
         return (X - self.mean_) @ self.components_.T

@@ -17,6 +17,8 @@ import numbers
 
 import numpy as np
 from scipy import sparse
+from sklearn.base import _fit_context
+from sklearn.utils._set_output import _get_output_config
 
 __all__ = ["stack_groups"]
 
@@ -99,6 +101,80 @@ def stack_groups(X_background, X_target):
             )
     y = np.r_[np.zeros(n_bg, dtype=np.int64), np.ones(n_tg, dtype=np.int64)]
     return X, y
+
+
+class _GroupedFitMixin:
+    """``fit`` and ``fit_transform`` in the package's three fit forms.
+
+    A subclass implements ``_fit(X, y, sample_group) -> (X_checked, index)``
+    (the validated, stacked samples and the pandas index of the stacked
+    rows, or None) and ``_transform_checked(X_checked)``; it resolves the
+    groups with :func:`_fit_groups`.
+    """
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None, *, sample_group=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, ...)
+            All samples, or the background dataset in the two-dataset form
+            ``fit(X_background, X_target)``.
+        y : array-like of shape (n_samples,), or the target dataset, default=None
+            1-D: the group of each sample (``background_label`` marks
+            background, every other value is target). With the same features
+            as ``X``: the target dataset. May be a downstream label when
+            ``sample_group`` is given.
+        sample_group : array-like of shape (n_samples,), default=None
+            The group of each sample, when ``y`` is needed by a downstream
+            model: ``pipe.fit(X, y, <step>__sample_group=groups)``, or with
+            metadata routing ``set_fit_request(sample_group=True)``.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._fit(X, y, sample_group)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, *, sample_group=None):
+        """Fit, then transform the samples fitted on.
+
+        ``fit_transform(X_background, X_target)`` returns the features of the
+        stacked rows ``[X_background; X_target]``, exactly as
+        ``fit_transform(*stack_groups(X_background, X_target))``.
+
+        Parameters
+        ----------
+        X, y, sample_group
+            As in :meth:`fit`.
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_output_features)
+            The features of the (stacked) samples.
+        """
+        X, index = self._fit(X, y, sample_group)
+        Z = self._transform_checked(X)
+        if index is not None and _get_output_config("transform", self)["dense"] == "pandas":
+            # In the two-dataset form the caller's X is only the background:
+            # give the output the stacked rows' index, which set_output keeps.
+            import pandas as pd
+
+            Z = pd.DataFrame(Z, index=index, columns=self.get_feature_names_out())
+        return Z
+
+
+def _fit_groups(groups, n_samples, background_label, two_datasets):
+    """``_resolve_groups`` for a resolved fit form.
+
+    In the two-dataset form the groups are :func:`stack_groups`' 0/1,
+    whatever ``background_label`` says about the labels of a ``y``.
+    """
+    return _resolve_groups(groups, n_samples, 0 if two_datasets else background_label)
 
 
 def _is_dataframe(X):

@@ -294,3 +294,14 @@ def test_rejects_bad_input():
     cpca = ContrastivePCA().fit(X, y)
     with pytest.raises(ValueError, match="features"):
         cpca.transform(X[:, :3])
+
+
+def test_two_dataset_form_ignores_background_label():
+    # fit(X_background, X_target) says which rows are background; a label
+    # meant for y must not swap the groups.
+    rng = np.random.RandomState(0)
+    X_bg, X_tg = rng.normal(size=(20, 4)), rng.normal(size=(20, 4))
+    est = ContrastivePCA(background_label=1).fit(X_bg, X_tg)
+    reference = ContrastivePCA().fit(X_bg, X_tg)
+    assert est.background_label_ == 0
+    np.testing.assert_allclose(est.components_, reference.components_)
