@@ -12,10 +12,12 @@ VERSION = re.search(
 
 EXTRAS = {
     "images": ["scikit-image>=0.22", "mlxtend>=0.23"],
+    "distributed": ["dask[distributed]>=2023.1"],
     "test": [
         "pytest>=7",
         "pytest-timeout",
         "hypothesis>=6",
+        "dask[distributed]>=2023.1",
         "pandas>=1.5",
         "ruff",
         "scikit-image>=0.22",

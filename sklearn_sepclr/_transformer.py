@@ -15,6 +15,12 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from torch import nn
 
 from ._augment import _resolve_augmentation
+from ._distributed import (
+    _broadcast_object,
+    _distributed_device,
+    _is_main_process,
+    _resolve_distributed,
+)
 from ._modules import _build_encoder, _SepCLRModule
 from ._net import TrainingDivergedError, _GroupDataset, _GroupSplit, _SepCLRCriterion, _SepCLRNet
 from ._persist import _header, _new_run_dir, _PeriodicCheckpoint, _read, _write
@@ -153,6 +159,19 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         :meth:`load` then ``set_params(warm_start=True)`` and ``fit``.
     checkpoint_interval : int, default=10
         Epochs between two checkpoints.
+    distributed : bool or "auto", default=False
+        Train data-parallel with :mod:`torch.distributed`, one process per
+        GPU, launched by ``torchrun --nproc_per_node=N script.py``; every
+        process calls ``fit`` on the whole dataset. Each global batch of
+        ``batch_size`` samples is split over the processes, their
+        projections are all-gathered so the loss is the global batch's, and
+        gradients are averaged by
+        :class:`~torch.nn.parallel.DistributedDataParallel` (BatchNorm is
+        synchronised on GPUs). ``"auto"``: only when a process group of more
+        than one process is initialised; ``True``: initialise it from the
+        ``torchrun`` environment if needed. Only rank 0 logs and writes
+        checkpoints; every process ends with the same, ordinary fitted
+        model. See :doc:`/distributed`.
 
     Attributes
     ----------
@@ -225,6 +244,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         "callbacks": [list, None],
         "device": [str, torch.device],
         "precision": [StrOptions({"32", "bf16"})],
+        "distributed": ["boolean", StrOptions({"auto"})],
         "compile": ["boolean", dict],
         "max_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
         "checkpoint_dir": [str, os.PathLike, None],
@@ -264,6 +284,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         max_grad_norm=None,
         checkpoint_dir=None,
         checkpoint_interval=10,
+        distributed=False,
     ):
         self.n_common = n_common
         self.n_salient = n_salient
@@ -295,6 +316,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         self.max_grad_norm = max_grad_norm
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_interval = checkpoint_interval
+        self.distributed = distributed
 
     # -- fitting ------------------------------------------------------------
     def _fit(self, X, y, sample_group):
@@ -310,11 +332,18 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         self._check_group_sizes(is_target)
         device = _resolve_device(self.device)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        distributed = _resolve_distributed(self.distributed)
+        if distributed:
+            # One GPU per process, and one seed (weights, batches, views,
+            # validation split) for all, even with random_state=None.
+            device = _distributed_device(device)
+            seed = _broadcast_object(seed)
         self.background_label_ = background_label
         self.device_ = device
         try:
             with _forked_torch_rng(seed, device):
                 net = self._warm_net() if warm else self._make_net(device, seed)
+                net.distributed = distributed
                 dataset = _GroupDataset(
                     _to_storage(X_checked, device, self._is_image), torch.as_tensor(is_target)
                 )
@@ -404,11 +433,11 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             callbacks.append(
                 ("early_stopping", EarlyStopping(patience=self.n_iter_no_change, load_best=True))
             )
-        if self.verbose:
+        if self.verbose and _is_main_process():
             from skorch.callbacks import ProgressBar
 
             callbacks.append(("progress_bar", ProgressBar()))
-        if checkpoints and self.checkpoint_dir is not None:
+        if checkpoints and self.checkpoint_dir is not None and _is_main_process():
             self.checkpoint_path_ = _new_run_dir(self.checkpoint_dir)
             checkpoint = _PeriodicCheckpoint(
                 self.checkpoint_path_, self.checkpoint_interval, _header(self), __version__
@@ -424,7 +453,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
-            verbose=self.verbose,
+            verbose=self.verbose if _is_main_process() else 0,
             device=str(device),
             augmentation=_resolve_augmentation(self.augmentation, self._is_image),
             seed=seed,

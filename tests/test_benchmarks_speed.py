@@ -1,0 +1,49 @@
+"""Smoke test of benchmarks/speed.py: a tiny run prints every row and both ratios."""
+
+import importlib.util
+import json
+from pathlib import Path
+
+_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+def _load_speed():
+    spec = importlib.util.spec_from_file_location("speed_benchmark", _SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # importing runs nothing
+    return module
+
+
+def test_speed_main_tiny(tmp_path, capsys):
+    speed = _load_speed()
+    out = tmp_path / "speed.json"
+    summary = speed.main(
+        [
+            "--quick",
+            "--configs", "mlp", "resnet18_32",
+            "--n-samples", "256",
+            "--epochs", "1",
+            "--device", "cpu",
+            "--threads", "1",
+            "--json", str(out),
+        ]
+    )
+    printed = capsys.readouterr().out
+    for label in speed.METHODS.values():
+        assert f"mlp           {label}" in printed
+    header = next(line for line in printed.splitlines() if line.startswith("config ") and
+                  "a/b" in line)
+    assert "a/b" in header and "a/c" in header
+    ratio_row = next(line for line in printed.splitlines() if line.startswith("mlp ") and
+                     "a/b >= 0.85" in line)
+    assert len(ratio_row.split()) >= 7
+    # The CUDA-only configuration is skipped on the CPU, with a note.
+    assert "[resnet18_32] skipped" in printed
+    assert summary["skipped"] == ["resnet18_32"]
+    saved = json.loads(out.read_text())
+    (result,) = saved["results"]
+    assert set(result["methods"]) == {"a", "b", "b'", "c"}
+    assert {"a/b", "a/c"} <= set(result["ratios"])
+    for method in result["methods"].values():
+        assert method["samples_per_s"] > 0
+        assert method["device_peak"] is None  # "n/a" on the CPU
