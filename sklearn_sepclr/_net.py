@@ -430,7 +430,7 @@ class _SepCLRNet(NeuralNet):
 
         ``values`` maps names (``"loss"``, the terms, ``"gradient_norm"``) to
         scalar tensors; one ``tolist`` moves them all to the host in a single
-        synchronisation.
+        synchronisation. Returns the loss as a CPU tensor.
         """
         names = list(values)
         numbers = torch.stack([v.detach().float() for v in values.values()]).tolist()
@@ -450,6 +450,9 @@ class _SepCLRNet(NeuralNet):
         for name, number in zip(names, numbers, strict=True):
             if name != "loss":
                 self.history.record_batch(f"{prefix}_{name}", number)
+        # skorch reads the loss with .item(): a host copy of the value read
+        # here spares it a second wait for the device.
+        return torch.tensor(numbers[0])
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
@@ -458,16 +461,17 @@ class _SepCLRNet(NeuralNet):
         total.backward()
         # Checked before the optimizer step (this runs inside the step's
         # closure), so a non-finite gradient never reaches the weights.
-        self._record("train", {"loss": total, **terms, "gradient_norm": self._gradient_norm()})
-        return {"loss": total, "y_pred": None}
+        loss = self._record(
+            "train", {"loss": total, **terms, "gradient_norm": self._gradient_norm()}
+        )
+        return {"loss": loss, "y_pred": None}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         x, is_target = batch
         with torch.no_grad():
             total, terms = self.compute_loss(x, is_target, self.eval_views_)
-        self._record("valid", {"loss": total, **terms})
-        return {"loss": total, "y_pred": None}
+        return {"loss": self._record("valid", {"loss": total, **terms}), "y_pred": None}
 
     def evaluation_step(self, batch, training=False):
         self.check_is_fitted()
