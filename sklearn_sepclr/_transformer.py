@@ -556,8 +556,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         return self._transform_checked(self._validate_X(X, reset=False))
 
     def _transform_checked(self, X):
-        common, salient = self._collect(X, self.net_.evaluation_step)
-        return self._select_output(common, salient).astype(_output_dtype(X), copy=False)
+        return self._collect(X, self.net_.evaluation_step, self.output)
 
     def project(self, X):
         """Projection-head outputs, the space the SepCLR loss works in.
@@ -579,22 +578,27 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = self._validate_X(X, reset=False)
-        common, salient = self._collect(X, self.net_.projection_step)
-        return np.hstack([common, salient]).astype(_output_dtype(X), copy=False)
+        return self._collect(X, self.net_.projection_step, "both")
 
-    def _collect(self, X, step):
-        """Run ``step`` on consecutive batches of X; gather on the CPU."""
-        dataset = _GroupDataset(_host_tensor(X))
-        iterator = self.net_.get_iterator(dataset, training=False)
-        outputs = [tuple(t.float().cpu() for t in step(batch)) for batch in iterator]
-        return tuple(torch.cat(parts).numpy() for parts in zip(*outputs, strict=True))
+    def _collect(self, X, step, output):
+        """Run ``step`` on consecutive batches of X into one output array.
 
-    def _select_output(self, common, salient):
-        if self.output == "common":
-            return common
-        if self.output == "salient":
-            return salient
-        return np.hstack([common, salient])
+        Each batch's ``(common, salient)`` columns of ``output`` are written
+        straight into a preallocated array of the output dtype: memory grows
+        with the output plus one batch of activations, however many rows.
+        """
+        columns = {"both": (True, True), "common": (True, False), "salient": (False, True)}
+        keep = columns[output]
+        width = self.n_common * keep[0] + self.n_salient * keep[1]
+        out = np.empty((len(X), width), dtype=_output_dtype(X))
+        rows = torch.from_numpy(out)
+        start = 0
+        for batch in self.net_.get_iterator(_GroupDataset(_host_tensor(X)), training=False):
+            parts = [t for t, wanted in zip(step(batch), keep, strict=True) if wanted]
+            block = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
+            rows[start : start + len(block)] = block.detach().cpu()
+            start += len(block)
+        return out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: ``common0, ...`` then ``salient0, ...``.
