@@ -131,7 +131,11 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         instead of starting anew.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches and views. Torch's global random state is
-        left untouched.
+        left untouched. On the CPU the same seed gives bit-identical
+        features; on CUDA some kernels (cuDNN convolution algorithms chosen
+        by benchmarking, atomics in backward passes) are not deterministic,
+        so expect agreement to about 1e-5, not bit for bit, unless
+        ``torch.use_deterministic_algorithms(True)`` is set.
     verbose : int, default=0
         0: silent; 1 or more: a progress bar per epoch and a line of losses
         after each epoch.

@@ -131,3 +131,15 @@ def test_image_augmentation_is_the_default_for_images(images):
     X, groups = images
     est = _tiny_cnn().fit(X, groups)
     assert isinstance(est.net_.augmentation, ImageAugmentation)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_image_fit_bf16_channels_last(images):
+    X, groups = images
+    est = _tiny_cnn(device="cuda", precision="bf16").fit(X, groups)
+    assert est.device_.type == "cuda"
+    first = next(est.net_.module_.common_encoder.parameters())
+    assert first.is_contiguous(memory_format=torch.channels_last)
+    Z = est.transform(X)
+    assert Z.dtype == np.float32 and np.all(np.isfinite(Z))
