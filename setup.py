@@ -25,6 +25,7 @@ EXTRAS = {
     ],
     "docs": [
         "sphinx>=7",
+        "latex2mathml",
         "numpydoc>=1.6",
         "sphinx-gallery>=0.15",
         "pydata-sphinx-theme",
