@@ -29,6 +29,16 @@ class TabularAugmentation:
         Noise standard deviation, as a fraction of each feature's.
     mask_prob : float, default=0.2
         Probability that an entry is masked.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr import SepCLRTransformer, TabularAugmentation
+    >>> X = torch.randn(100, 5)
+    >>> augment = TabularAugmentation(noise_scale=0.2).fit(X)
+    >>> augment(X[:4], torch.Generator().manual_seed(0)).shape
+    torch.Size([4, 5])
+    >>> est = SepCLRTransformer(augmentation=TabularAugmentation(mask_prob=0.1))
     """
 
     def __init__(self, noise_scale=0.1, mask_prob=0.2):
@@ -66,6 +76,15 @@ class ScarfAugmentation:
     ----------
     corruption_prob : float, default=0.6
         Probability that an entry is replaced (the paper's default).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr import ScarfAugmentation
+    >>> X = torch.arange(12.0).reshape(4, 3)
+    >>> view = ScarfAugmentation(corruption_prob=1.0).fit(X)(X, torch.Generator().manual_seed(0))
+    >>> bool(torch.isin(view[:, 0], X[:, 0]).all())  # draws from the same column
+    True
     """
 
     def __init__(self, corruption_prob=0.6):

@@ -39,7 +39,25 @@ _SEED_BATCHES, _SEED_VIEWS, _SEED_EVAL_BATCHES, _SEED_EVAL_VIEWS = range(4)
 
 
 class TrainingDivergedError(FloatingPointError):
-    """Raised when a SepCLR loss term becomes NaN or infinite in training."""
+    """Raised when a SepCLR loss term or the gradient becomes NaN or infinite.
+
+    The message names the term (or the gradient norm), the epoch and the
+    precision. Training stops before the faulty step reaches the weights: a
+    fresh fit leaves the estimator unfitted, a ``warm_start`` fit leaves it
+    at its last good state.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_sepclr import SepCLRTransformer, TrainingDivergedError
+    >>> X = np.random.RandomState(0).normal(size=(8, 3))
+    >>> est = SepCLRTransformer(max_epochs=1, augmentation=lambda x, g: x * np.nan)
+    >>> try:
+    ...     est.fit(X, [0, 1] * 4)
+    ... except TrainingDivergedError as exc:
+    ...     print("diverged:", "common_alignment" in str(exc))
+    diverged: True
+    """
 
 
 class _SepCLRCriterion(nn.Module):

@@ -403,6 +403,12 @@ class BackgroundCollapse(NamedTuple):
         ``background_norm / target_norm``: 0 for a perfect collapse of the
         background onto ``s' = 0``, about 1 or more for none (``nan`` when
         both norms are 0, ``inf`` when only the target's is).
+
+    Examples
+    --------
+    >>> from sklearn_sepclr.metrics import BackgroundCollapse
+    >>> BackgroundCollapse(background_norm=0.1, target_norm=2.0, ratio=0.05).ratio
+    0.05
     """
 
     background_norm: float
