@@ -186,22 +186,10 @@ def _estimator(kind, *, max_epochs=1, batch_size=256, callbacks=None):
 
 
 def _stop_after(n_batches):
-    """A skorch callback that ends ``fit`` after ``n_batches`` training batches."""
-    from skorch.callbacks import Callback
-
-    class StopAfter(Callback):
-        def __init__(self, n_batches):
-            self.n_batches = n_batches
-
-        def initialize(self):
-            self.seen_ = 0
-            return self
-
-        def on_batch_end(self, net, training=False, **kwargs):
-            if training:
-                self.seen_ += 1
-                if self.seen_ >= self.n_batches:
-                    raise KeyboardInterrupt  # skorch ends the fit cleanly on this
+    # The scripts run as files: their sibling helper module is on sys.path
+    # when run directly; add it when they are loaded by path (tests).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _callbacks import StopAfter
 
     return StopAfter(n_batches)
 

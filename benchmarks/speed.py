@@ -49,6 +49,7 @@ import sys
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -441,21 +442,10 @@ def run_config(config, device, epochs, n_samples, repeats):
 
 # -- host-memory check ----------------------------------------------------------
 def _stop_after(n_batches):
-    from skorch.callbacks import Callback
-
-    class StopAfter(Callback):
-        def __init__(self, n_batches):
-            self.n_batches = n_batches
-
-        def initialize(self):
-            self.seen_ = 0
-            return self
-
-        def on_batch_end(self, net, training=False, **kwargs):
-            if training:
-                self.seen_ += 1
-                if self.seen_ >= self.n_batches:
-                    raise KeyboardInterrupt  # skorch ends the fit cleanly on this
+    # The scripts run as files: their sibling helper module is on sys.path
+    # when run directly; add it when they are loaded by path (tests).
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _callbacks import StopAfter
 
     return StopAfter(n_batches)
 

@@ -41,3 +41,15 @@ def no_training(monkeypatch):
     monkeypatch.setattr(_SepCLRNet, "fit", refuse)
     monkeypatch.setattr(_SepCLRNet, "partial_fit", refuse)
     monkeypatch.setattr(_SepCLRNet, "initialize", refuse)
+
+
+def load_benchmark(name):
+    """Import ``benchmarks/<name>.py`` by path (importing runs nothing)."""
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_benchmark", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -1,20 +1,15 @@
 """Smoke test of benchmarks/memory.py: the quick run prints every row and transform's
 peak host memory stays within a generous bound of its input + output."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "memory.py"
+from .conftest import load_benchmark
 
 
 def _load_memory():
-    spec = importlib.util.spec_from_file_location("memory_benchmark", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # importing runs nothing
-    return module
+    return load_benchmark("memory")
 
 
 @pytest.mark.slow

@@ -1,21 +1,15 @@
 """Smoke test of benchmarks/quality.py: a tiny run prints a row per method."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
+from .conftest import load_benchmark
+
 pytest.importorskip("pandas")
 
-_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "quality.py"
-
-
 def _load_quality():
-    spec = importlib.util.spec_from_file_location("quality_benchmark", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # importing runs nothing
-    return module
+    return load_benchmark("quality")
 
 
 def test_quality_main_tiny(tmp_path, capsys):

@@ -1,17 +1,12 @@
 """Smoke test of benchmarks/speed.py: a tiny run prints every row and both ratios."""
 
-import importlib.util
 import json
-from pathlib import Path
 
-_SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+from .conftest import load_benchmark
 
 
 def _load_speed():
-    spec = importlib.util.spec_from_file_location("speed_benchmark", _SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # importing runs nothing
-    return module
+    return load_benchmark("speed")
 
 
 def test_speed_main_tiny(tmp_path, capsys):
