@@ -32,6 +32,8 @@ from sklearn_sepclr._modules import _build_encoder, _SepCLRModule
 from sklearn_sepclr._net import _balanced_batches
 from sklearn_sepclr.losses import sepclr_loss
 
+from .conftest import TINY
+
 gloo = pytest.mark.skipif(
     not (dist.is_available() and dist.is_gloo_available()),
     reason="torch.distributed with the Gloo backend is not available in this build",
@@ -301,22 +303,12 @@ def test_gather_pads_uneven_slices_and_routes_gradients_to_their_owner(tmp_path)
     torch.testing.assert_close(results[1]["grad"], torch.tensor([[4.0, 4.0], [6.0, 6.0]]))
 
 
-# -- the estimator, once ``distributed`` is wired into SepCLRTransformer ---------------
-wired = pytest.mark.skipif(
-    "distributed" not in SepCLRTransformer().get_params(),
-    reason="SepCLRTransformer has no 'distributed' parameter yet",
-)
+# -- the estimator trained data-parallel ------------------------------------------------
 
 
 def _fit_estimator(rank, world_size, X, y):
     est = SepCLRTransformer(
-        n_common=2,
-        n_salient=2,
-        hidden_layer_sizes=(8,),
-        max_epochs=2,
-        batch_size=16,
-        device="cpu",
-        random_state=None,  # rank 0's seed is broadcast: still the same model
+        **{**TINY, "random_state": None},  # rank 0's seed is broadcast: still one model
         early_stopping=True,  # validation on every process takes the same decisions
         validation_fraction=0.2,
         distributed=True,
@@ -332,7 +324,6 @@ def _fit_estimator(rank, world_size, X, y):
 
 
 @gloo
-@wired
 @pytest.mark.timeout(60)
 def test_estimator_trains_data_parallel_and_ends_as_a_plain_model(tmp_path, Xy):
     X, y = Xy
@@ -351,7 +342,6 @@ def test_estimator_trains_data_parallel_and_ends_as_a_plain_model(tmp_path, Xy):
     np.testing.assert_allclose(est.transform(X), results[0]["Z"], rtol=1e-5, atol=1e-6)
 
 
-@wired
 def test_estimator_distributed_auto_without_a_group_is_single_process(Xy, tiny):
     X, y = Xy
     a = SepCLRTransformer(**tiny).fit(X, y).transform(X)

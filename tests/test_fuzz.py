@@ -27,17 +27,11 @@ from scipy import sparse
 
 from sklearn_sepclr import SepCLRTransformer
 
+from .conftest import TINY as CONFTEST_TINY
+
 pytestmark = pytest.mark.slow
 
-TINY = dict(
-    n_common=2,
-    n_salient=2,
-    hidden_layer_sizes=(8,),
-    max_epochs=1,
-    batch_size=16,
-    device="cpu",
-    random_state=0,
-)
+TINY = {**CONFTEST_TINY, "max_epochs": 1}
 N_OUT = TINY["n_common"] + TINY["n_salient"]
 
 #: Deterministic, database-free; the deadline is per example (a fit takes ~0.1 s).
