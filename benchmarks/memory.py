@@ -31,22 +31,24 @@ Columns:
   f32 MB); ``growth/acts``: peak growth over all-acts MB.
 
 Run ``python benchmarks/memory.py --help``. ``--quick`` (small sizes) runs in
-under a minute on a 2-core CPU.
+about 1-2 minutes on a 2-core CPU.
 """
 
 import argparse
-import gc
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+# The sibling helper module: on sys.path when a script runs as a file, added
+# here for when a test loads the script by path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PeakRSS, StopAfter  # noqa: E402
 
 MB = 1e6
 N_COMMON = N_SALIENT = 32
@@ -72,62 +74,6 @@ FIT_IMAGE_BATCH_SIZE = {False: 256, True: 64}
 #: Samples the models used by ``transform`` are fitted on (1 epoch).
 PREP_SAMPLES = {"tabular": 2_000, "image": 500}
 QUICK_PREP_SAMPLES = {"tabular": 500, "image": 200}
-
-
-# -- memory -------------------------------------------------------------------
-def _current_rss():
-    """Resident set size of this process in bytes (None without /proc)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _maxrss():
-    """Peak RSS of the process so far, in bytes (``ru_maxrss``)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-class _PeakRSS:
-    """Sample the RSS in a thread while the block runs; ``growth`` = peak - start."""
-
-    def __init__(self, interval=0.002):
-        self.interval = interval
-
-    def __enter__(self):
-        gc.collect()
-        self.maxrss_before = _maxrss()
-        self.start = _current_rss()
-        if self.start is None:  # no /proc: ru_maxrss alone
-            self.start = self.maxrss_before
-        self.peak = self.start
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-        self._thread.start()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(self.interval):
-            rss = _current_rss()
-            if rss is not None:
-                self.peak = max(self.peak, rss)
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        rss = _current_rss()
-        if rss is not None:
-            self.peak = max(self.peak, rss)
-        maxrss = _maxrss()
-        if maxrss > self.maxrss_before:
-            # The process peak rose during the block: that peak is the block's.
-            self.peak = max(self.peak, maxrss)
-
-    @property
-    def growth(self):
-        return self.peak - self.start
 
 
 # -- the child: one point per process -----------------------------------------
@@ -185,15 +131,6 @@ def _estimator(kind, *, max_epochs=1, batch_size=256, callbacks=None):
     )
 
 
-def _stop_after(n_batches):
-    # The scripts run as files: their sibling helper module is on sys.path
-    # when run directly; add it when they are loaded by path (tests).
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _callbacks import StopAfter
-
-    return StopAfter(n_batches)
-
-
 def _child(spec):
     """Measure one point described by ``spec``; return a JSON-able dict."""
     import warnings
@@ -215,17 +152,17 @@ def _child(spec):
     if spec["phase"] == "transform":
         est = SepCLRTransformer.load(spec["path"], device="cpu")
         X = _make_data(kind, n, shape)
-        with _PeakRSS() as rss:
+        with PeakRSS() as rss:
             t0 = time.perf_counter()
             Z = est.transform(X)
             seconds = time.perf_counter() - t0
         module, output_bytes = est.net_.module_, Z.nbytes
     else:  # fit
         steps = spec.get("steps") or None
-        callbacks = [("stop", _stop_after(steps))] if steps else None
+        callbacks = [("stop", StopAfter(steps))] if steps else None
         est = _estimator(kind, batch_size=spec.get("batch_size", 256), callbacks=callbacks)
         X = _make_data(kind, n, shape)
-        with _PeakRSS() as rss, warnings.catch_warnings():
+        with PeakRSS() as rss, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Training was interrupted")
             t0 = time.perf_counter()
             est.fit(X, groups)
@@ -338,7 +275,7 @@ def _parse(argv):
         "(each point in a fresh subprocess)."
     )
     parser.add_argument("--quick", action="store_true",
-                        help="small sizes (< 1 minute on a 2-core CPU)")
+                        help="small sizes (1-2 minutes on a 2-core CPU)")
     parser.add_argument("--tabular-sizes", type=int, nargs="*",
                         help="rows of 50 float32 features given to transform "
                         "(default 10k 100k 1M)")

@@ -44,15 +44,18 @@ import json
 import math
 import os
 import platform
-import resource
 import sys
-import threading
 import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
+
+# The sibling helper module: on sys.path when a script runs as a file, added
+# here for when a test loads the script by path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import PeakRSS, StopAfter  # noqa: E402
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,60 +104,6 @@ WARMUP_STEPS = 1
 
 MEMORY_CHECK_SHAPE = (3, 32, 32)
 MEMORY_CHECK_SAMPLES = 50_000
-
-
-# -- memory -------------------------------------------------------------------
-def _current_rss():
-    """Resident set size of this process in bytes (None if unknown)."""
-    try:
-        with open("/proc/self/statm") as f:
-            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _maxrss():
-    """Peak RSS of the process so far, in bytes (``ru_maxrss``)."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
-
-
-class _PeakRSS:
-    """Context manager sampling the RSS in a thread to find a phase's peak.
-
-    ``ru_maxrss`` only ever grows over the life of the process, so it cannot
-    tell the peak of one phase; it is the fallback without ``/proc``.
-    """
-
-    def __init__(self, interval=0.005):
-        self.interval = interval
-
-    def __enter__(self):
-        self.start = _current_rss()
-        self.peak = self.start or 0
-        self._stop = threading.Event()
-        if self.start is not None:
-            self._thread = threading.Thread(target=self._sample, daemon=True)
-            self._thread.start()
-        else:
-            self.start = _maxrss()
-        return self
-
-    def _sample(self):
-        while not self._stop.wait(self.interval):
-            self.peak = max(self.peak, _current_rss())
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        if hasattr(self, "_thread"):
-            self._thread.join()
-            self.peak = max(self.peak, _current_rss())
-        else:
-            self.peak = _maxrss()
-
-    @property
-    def growth(self):
-        return self.peak - self.start
 
 
 # -- data and shared pieces ---------------------------------------------------
@@ -383,7 +332,7 @@ def run_paper(config, X, groups, device, epochs, weights, warmup=True):
 def _measure(fn, device):
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    with _PeakRSS() as rss:
+    with PeakRSS() as rss:
         seconds, cpu_seconds = fn()
     device_peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else None
     return {"seconds": seconds, "cpu_seconds": cpu_seconds, "host_peak": rss.peak,
@@ -441,15 +390,6 @@ def run_config(config, device, epochs, n_samples, repeats):
 
 
 # -- host-memory check ----------------------------------------------------------
-def _stop_after(n_batches):
-    # The scripts run as files: their sibling helper module is on sys.path
-    # when run directly; add it when they are loaded by path (tests).
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from _callbacks import StopAfter
-
-    return StopAfter(n_batches)
-
-
 def memory_check(device, steps, batch_size, n_samples=MEMORY_CHECK_SAMPLES, limit=0.5):
     """Fit uint8 images; the host RSS growth must stay below ``limit`` x float32 size."""
     from sklearn_sepclr import SepCLRTransformer
@@ -457,9 +397,9 @@ def memory_check(device, steps, batch_size, n_samples=MEMORY_CHECK_SAMPLES, limi
     def fit(X, groups):
         est = SepCLRTransformer(
             encoder="cnn", max_epochs=1, batch_size=batch_size, device=device,
-            random_state=0, callbacks=[("stop", _stop_after(steps))],
+            random_state=0, callbacks=[("stop", StopAfter(steps))],
         )
-        with _PeakRSS() as rss, warnings.catch_warnings():
+        with PeakRSS() as rss, warnings.catch_warnings():
             warnings.filterwarnings("ignore", message="Training was interrupted")
             est.fit(X, groups)
         return rss

@@ -133,8 +133,9 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         Seeds weights, batches and views. Torch's global random state is
         left untouched. On the CPU the same seed gives bit-identical
         features with the same number of torch threads (another thread
-        count changes float rounding, which training amplifies); on CUDA some kernels (cuDNN convolution algorithms chosen
-        by benchmarking, atomics in backward passes) are not deterministic,
+        count changes float rounding, which training amplifies); on CUDA
+        some kernels (cuDNN convolution algorithms chosen by benchmarking,
+        atomics in backward passes) are not deterministic,
         so expect agreement to about 1e-5, not bit for bit, unless
         ``torch.use_deterministic_algorithms(True)`` is set.
     verbose : int, default=0

@@ -1,0 +1,86 @@
+"""Helpers shared by the benchmark scripts: a peak-memory probe and a
+callback that ends a fit early."""
+
+import gc
+import os
+import resource
+import sys
+import threading
+
+from skorch.callbacks import Callback
+
+
+class StopAfter(Callback):
+    """End ``fit`` after ``n_batches`` training batches (a partial epoch).
+
+    It raises KeyboardInterrupt, which skorch ends a fit on; the estimator
+    then warns and keeps its last completed epoch.
+    """
+
+    def __init__(self, n_batches):
+        self.n_batches = n_batches
+
+    def initialize(self):
+        self.seen_ = 0
+        return self
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.seen_ += 1
+            if self.seen_ >= self.n_batches:
+                raise KeyboardInterrupt
+
+
+def current_rss():
+    """Resident set size of this process in bytes (None without /proc)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def maxrss():
+    """Peak RSS of the process so far, in bytes (``ru_maxrss``)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak if sys.platform == "darwin" else peak * 1024
+
+
+class PeakRSS:
+    """Sample the RSS in a thread while the block runs; ``growth`` = peak - start."""
+
+    def __init__(self, interval=0.002):
+        self.interval = interval
+
+    def __enter__(self):
+        gc.collect()
+        self.maxrss_before = maxrss()
+        self.start = current_rss()
+        if self.start is None:  # no /proc: ru_maxrss alone
+            self.start = self.maxrss_before
+        self.peak = self.start
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while not self._stop.wait(self.interval):
+            rss = current_rss()
+            if rss is not None:
+                self.peak = max(self.peak, rss)
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        rss = current_rss()
+        if rss is not None:
+            self.peak = max(self.peak, rss)
+        peak = maxrss()
+        if peak > self.maxrss_before:
+            # The process peak rose during the block: that peak is the block's.
+            self.peak = max(self.peak, peak)
+
+    @property
+    def growth(self):
+        return self.peak - self.start
