@@ -21,6 +21,7 @@ from sklearn_sepclr.metrics import background_collapse_from_estimator, probe_sco
 
 def _variants():
     crop = {s: ImageAugmentation(crop_scale=(s, 1.0)) for s in (0.6, 0.8)}
+    noflip = ImageAugmentation(crop_scale=(0.6, 1.0), flip_prob=0.0)
     return {
         "default": {},
         "crop06": dict(augmentation=crop[0.6]),
@@ -28,6 +29,12 @@ def _variants():
         "crop08_w1_100": dict(augmentation=crop[0.8], salient_weight=1.0, background_weight=100.0),
         "crop06_w10_100": dict(
             augmentation=crop[0.6], salient_weight=10.0, background_weight=100.0
+        ),
+        "crop06_noflip_w1_10": dict(
+            augmentation=noflip, salient_weight=1.0, background_weight=10.0
+        ),
+        "crop06_w1_10_lr3e-4": dict(
+            augmentation=crop[0.6], salient_weight=1.0, background_weight=10.0, lr=3e-4
         ),
     }
 

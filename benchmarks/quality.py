@@ -42,6 +42,12 @@ contrastive_pkg
 pca
     PCA on the pooled train data (standardised for tabular data).
 
+SepCLR's features are probed twice from the same fit: its representations
+(``transform``, rows ``sepclr``, ...) and its projection-head outputs
+(``project``, rows ``sepclr@proj``, ...), the space where the loss, and so
+k-JEM's independence constraint and the background term, act.
+``--features`` keeps one of the two.
+
 The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``n_salient`` components (its only space is salient) and PCA
 ``n_common + n_salient`` (capped at the number of features);
@@ -315,17 +321,29 @@ def _evaluate(method, split, Z_train, Z_test, spaces, est, seed):
 
 
 def run_one(name, method, split, args, cache):
-    """Fit and evaluate one method on one dataset; return a result dict."""
+    """Fit and evaluate one method on one dataset; return its result dicts
+    (two for SepCLR with ``--features both``: representation and projection)."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=FutureWarning)
         Z_train, Z_test, spaces, est = _fit_method(method, split, args, cache)
     fit_time = time.perf_counter() - start
-    table, extra = _evaluate(method, split, Z_train, Z_test, spaces, est, args.seed)
-    table.insert(0, "method", method)
-    table.insert(0, "dataset", name)
-    return {"dataset": name, "method": method, "fit_time_s": fit_time, **extra,
-            "probes": table}
+    feature_sets = [(method, Z_train, Z_test)]
+    if method.startswith("sepclr"):
+        projected = (f"{method}@proj", est.project(split.X_train), est.project(split.X_test))
+        feature_sets = {
+            "representation": feature_sets,
+            "projection": [projected],
+            "both": [*feature_sets, projected],
+        }[args.features]
+    results = []
+    for label, Z_train, Z_test in feature_sets:
+        table, extra = _evaluate(method, split, Z_train, Z_test, spaces, est, args.seed)
+        table.insert(0, "method", label)
+        table.insert(0, "dataset", name)
+        results.append({"dataset": name, "method": label, "fit_time_s": fit_time, **extra,
+                        "probes": table})
+    return results
 
 
 def summarize(results):
@@ -396,6 +414,11 @@ def build_parser():
                         metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "
                         "(JSON value), e.g. --sepclr-param lr=3e-4; repeatable")
+    parser.add_argument("--features", choices=("representation", "projection", "both"),
+                        default="both",
+                        help="SepCLR features probed: the encoders' outputs (`transform`), "
+                        "the projection heads' outputs (`project`, the space the loss and "
+                        "its k-JEM term act on; rows METHOD@proj), or both (default)")
     parser.add_argument("--device", default="auto", help='SepCLR device ("auto", "cpu", "cuda")')
     parser.add_argument("--threads", type=int, default=None,
                         help="torch intra-op threads (default: torch's)")
@@ -438,11 +461,12 @@ def main(argv=None):
                 except ImportError:
                     print("contrastive_pkg: skipped (pip install contrastive)")
                     continue
-            result = run_one(name, method, split, args, cache)
-            results.append(result)
+            method_results = run_one(name, method, split, args, cache)
+            results.extend(method_results)
             if args.full_tables:
-                print(result["probes"].round(3).to_string(index=False))
-            print(f"{method}: fitted in {result['fit_time_s']:.1f} s", flush=True)
+                for result in method_results:
+                    print(result["probes"].round(3).to_string(index=False))
+            print(f"{method}: fitted in {method_results[0]['fit_time_s']:.1f} s", flush=True)
         summary = summarize([r for r in results if r["dataset"] == name])
         print(summary.round(3).to_string(index=False), flush=True)
     summary = summarize(results)

@@ -26,7 +26,7 @@ and hundreds of epochs.
 # batch by batch on the training device.
 import matplotlib.pyplot as plt
 
-from sklearn_sepclr import ImageAugmentation, SepCLRTransformer
+from sklearn_sepclr import SepCLRTransformer
 from sklearn_sepclr.baselines import ContrastivePCA
 from sklearn_sepclr.datasets import load_mnist_on_grass
 from sklearn_sepclr.metrics import kmeans_ari
@@ -52,16 +52,13 @@ plt.show()
 # %%
 # SepCLR with a CNN encoder
 # -------------------------
-# Images get the image defaults: SimCLR-style views
-# (:class:`~sklearn_sepclr.ImageAugmentation`) and the paper's weights of
-# the salient and background terms (1000). The crops are kept large here
-# (at least 60% of the image), so that a view of a 16-pixel image still
-# shows its digit.
+# Images get SimCLR-style views (:class:`~sklearn_sepclr.ImageAugmentation`)
+# whose crops keep at least 60% of the image, so that a view of a 16-pixel
+# image still shows its digit.
 sepclr = SepCLRTransformer(
     n_common=8,
     n_salient=8,
     encoder="cnn",
-    augmentation=ImageAugmentation(crop_scale=(0.6, 1.0)),
     max_epochs=10,
     batch_size=128,
     output="salient",

@@ -40,9 +40,8 @@ pca_target = PCA(n_components=2).fit_transform(X_target)
 # Fit SepCLR
 # ----------
 # ``fit(X_background, X_target)`` takes the two datasets as they are. A small
-# network and few epochs suffice for this toy problem; the tabular defaults
-# of the loss weights (``salient_weight`` and ``background_weight`` set to
-# ``"auto"``) are kept.
+# network and few epochs suffice for this toy problem; the default loss
+# weights (``salient_weight=1``, ``background_weight=10``) are kept.
 est = SepCLRTransformer(
     n_common=8,
     n_salient=8,

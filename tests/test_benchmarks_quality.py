@@ -37,11 +37,45 @@ def test_quality_main_tiny(tmp_path, capsys):
         ]
     )
     printed = capsys.readouterr().out
-    assert list(summary["method"]) == methods
+    # Each SepCLR fit is probed twice: representations, then projections.
+    rows = [
+        label
+        for m in methods
+        for label in ((m, f"{m}@proj") if m.startswith("sepclr") else (m,))
+    ]
+    assert list(summary["method"]) == rows
     summary_block = printed.split("## summary")[1]
-    for method in methods:
-        assert f"blobs {method:>15}" in summary_block or f" {method} " in summary_block
-    assert summary.loc[summary.method == "sepclr", "s->s"].notna().all()
-    assert summary.loc[summary.method == "sepclr", "collapse"].notna().all()
+    for method in rows:
+        assert f" {method} " in summary_block
+    for method in ("sepclr", "sepclr@proj"):
+        assert summary.loc[summary.method == method, "s->s"].notna().all()
+        assert summary.loc[summary.method == method, "collapse"].notna().all()
+    # Same fit, different features: the probe scores come from different spaces.
     payload = json.loads(out.read_text())
-    assert {r["method"] for r in payload["results"]} == set(methods)
+    assert {r["method"] for r in payload["results"]} == set(rows)
+    scores = {
+        r["method"]: [p["score"] for p in r["probes"]] for r in payload["results"]
+    }
+    fit_times = {r["method"]: r["fit_time_s"] for r in payload["results"]}
+    assert fit_times["sepclr"] == fit_times["sepclr@proj"]
+    assert len(scores["sepclr"]) == len(scores["sepclr@proj"])
+
+
+def test_quality_features_representation_only(capsys):
+    quality = _load_quality()
+    summary = quality.main(
+        [
+            "--quick",
+            "--datasets", "blobs",
+            "--n-samples", "80",
+            "--epochs", "1",
+            "--device", "cpu",
+            "--methods", "sepclr", "pca",
+            "--features", "representation",
+            "--sepclr-param", "n_common=4",
+            "--sepclr-param", "n_salient=4",
+            "--sepclr-param", "hidden_layer_sizes=[16]",
+        ]
+    )
+    capsys.readouterr()
+    assert list(summary["method"]) == ["sepclr", "pca"]

@@ -82,8 +82,9 @@ def test_image_encoders_fit_and_transform(images, encoder):
     Z = est.transform(X)
     assert Z.shape == (24, 5) and np.all(np.isfinite(Z))
     assert est.net_.module_.common_encoder is not est.net_.module_.salient_encoder
-    # Images get the paper's image weights.
-    assert est.net_.criterion_.salient_weight == 1000.0
+    # Images get the same loss weights as tabular data (see the docstring).
+    assert est.net_.criterion_.salient_weight == 1.0
+    assert est.net_.criterion_.background_weight == 10.0
 
 
 def test_custom_callable_encoder(images):
