@@ -573,7 +573,10 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
 
         The common projections are normalised to the unit sphere; background
         salient projections should lie near ``s' = 0`` after training (see
-        :func:`sklearn_sepclr.metrics.background_collapse`).
+        :func:`sklearn_sepclr.metrics.background_collapse`). The k-JEM term
+        makes common and salient projections independent, so these features
+        leak less between the two spaces than the representations of
+        :meth:`transform`, which keep more of the input.
 
         Parameters
         ----------
