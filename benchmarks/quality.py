@@ -276,12 +276,8 @@ def _fit_method(method, split, args, cache):
 
 
 # -- evaluation ---------------------------------------------------------------
-def _evaluate(method, split, Z_train, Z_test, spaces, est, seed):
-    from sklearn_sepclr.metrics import (
-        background_collapse_from_estimator,
-        kmeans_ari,
-        probe_scores,
-    )
+def _evaluate(split, Z_train, Z_test, spaces, seed):
+    from sklearn_sepclr.metrics import kmeans_ari, probe_scores
 
     t = split.target_train, split.target_test
     rows = []
@@ -312,12 +308,20 @@ def _evaluate(method, split, Z_train, Z_test, spaces, est, seed):
         extra["kmeans_ari"] = kmeans_ari(
             Z_test[split.target_test][:, salient_space], labels, random_state=seed
         )
-    if method in ("sepclr", "sepclr_no_jem"):
-        collapse = background_collapse_from_estimator(
-            est, split.X_test[~split.target_test], split.X_test[split.target_test]
-        )
-        extra["collapse_ratio"] = collapse.ratio
     return table, extra
+
+
+def _collapse(method, split, est):
+    """Background-collapse ratio of a SepCLR fit with a salient space, on the
+    test split (a property of the fit, whatever features are probed)."""
+    from sklearn_sepclr.metrics import background_collapse_from_estimator
+
+    if method not in ("sepclr", "sepclr_no_jem"):
+        return {}
+    collapse = background_collapse_from_estimator(
+        est, split.X_test[~split.target_test], split.X_test[split.target_test]
+    )
+    return {"collapse_ratio": collapse.ratio}
 
 
 def run_one(name, method, split, args, cache):
@@ -328,21 +332,22 @@ def run_one(name, method, split, args, cache):
         warnings.simplefilter("ignore", category=FutureWarning)
         Z_train, Z_test, spaces, est = _fit_method(method, split, args, cache)
     fit_time = time.perf_counter() - start
-    feature_sets = [(method, Z_train, Z_test)]
-    if method.startswith("sepclr"):
-        projected = (f"{method}@proj", est.project(split.X_train), est.project(split.X_test))
-        feature_sets = {
-            "representation": feature_sets,
-            "projection": [projected],
-            "both": [*feature_sets, projected],
-        }[args.features]
+    sepclr = method.startswith("sepclr")
+    feature_sets = []
+    if not sepclr or args.features != "projection":
+        feature_sets.append((method, Z_train, Z_test))
+    if sepclr and args.features != "representation":
+        feature_sets.append(
+            (f"{method}@proj", est.project(split.X_train), est.project(split.X_test))
+        )
+    collapse = _collapse(method, split, est)
     results = []
     for label, Z_train, Z_test in feature_sets:
-        table, extra = _evaluate(method, split, Z_train, Z_test, spaces, est, args.seed)
+        table, extra = _evaluate(split, Z_train, Z_test, spaces, args.seed)
         table.insert(0, "method", label)
         table.insert(0, "dataset", name)
         results.append({"dataset": name, "method": label, "fit_time_s": fit_time, **extra,
-                        "probes": table})
+                        **collapse, "probes": table})
     return results
 
 

@@ -61,7 +61,11 @@ def test_quality_main_tiny(tmp_path, capsys):
     assert len(scores["sepclr"]) == len(scores["sepclr@proj"])
 
 
-def test_quality_features_representation_only(capsys):
+@pytest.mark.parametrize(
+    "features, rows",
+    [("representation", ["sepclr", "pca"]), ("projection", ["sepclr@proj", "pca"])],
+)
+def test_quality_features_keeps_one_kind(capsys, features, rows):
     quality = _load_quality()
     summary = quality.main(
         [
@@ -71,11 +75,13 @@ def test_quality_features_representation_only(capsys):
             "--epochs", "1",
             "--device", "cpu",
             "--methods", "sepclr", "pca",
-            "--features", "representation",
+            "--features", features,
             "--sepclr-param", "n_common=4",
             "--sepclr-param", "n_salient=4",
             "--sepclr-param", "hidden_layer_sizes=[16]",
         ]
     )
     capsys.readouterr()
-    assert list(summary["method"]) == ["sepclr", "pca"]
+    assert list(summary["method"]) == rows
+    # The collapse ratio belongs to the fit: present whichever features are probed.
+    assert summary.loc[summary.method == rows[0], "collapse"].notna().all()
