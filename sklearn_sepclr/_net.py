@@ -9,8 +9,10 @@ overridden in a small method, so a subclass can change one thing at a time:
 * :meth:`_SepCLRNet.make_views` draws the two augmented views;
 * :meth:`_SepCLRNet.compute_loss` runs both views through each encoder in one
   pass and evaluates :func:`~sklearn_sepclr.losses.sepclr_loss`;
-* :meth:`_SepCLRNet.train_step_single` and :meth:`validation_step` record
-  every loss term in the history and stop on a non-finite value.
+* :meth:`_SepCLRNet.train_step_single` and :meth:`validation_step` return
+  every loss term and the gradient norm as one tensor on the device;
+  :meth:`_SepCLRNet.run_single_epoch` copies them to the host once per
+  epoch, records them in the history and stops on a non-finite value.
 """
 
 import copy
@@ -42,9 +44,10 @@ class TrainingDivergedError(FloatingPointError):
     """Raised when a SepCLR loss term or the gradient becomes NaN or infinite.
 
     The message names the term (or the gradient norm), the epoch and the
-    precision. Training stops before the faulty step reaches the weights: a
-    fresh fit leaves the estimator unfitted, a ``warm_start`` fit leaves it
-    at its last good state.
+    precision. The values are checked at the end of each epoch (checking
+    every batch would make the host wait for the device at every step). A
+    fit that raises it leaves the estimator as it was before: unfitted after
+    a fresh fit, with its previous model after a ``warm_start`` fit.
 
     Examples
     --------
@@ -354,17 +357,23 @@ class _SepCLRNet(NeuralNet):
         except KeyboardInterrupt:
             if self._early_stopped():
                 raise  # skorch's EarlyStopping stops training this way
-            snapshot = self.last_epoch_
-            self.module_.load_state_dict(snapshot["module"])
-            self.optimizer_.load_state_dict(snapshot["optimizer"])
-            del self.history[snapshot["epochs"]:]
+            epochs = self._restore_last_epoch()
             warnings.warn(
                 "Training was interrupted (KeyboardInterrupt); the model is kept "
-                f"at its last completed epoch ({snapshot['epochs']}).",
+                f"at its last completed epoch ({epochs}).",
                 UserWarning,
                 stacklevel=2,
             )
             return self
+
+    def _restore_last_epoch(self):
+        """Weights, optimizer state and history of the last completed epoch;
+        returns that epoch's number."""
+        snapshot = self.last_epoch_
+        self.module_.load_state_dict(snapshot["module"])
+        self.optimizer_.load_state_dict(snapshot["optimizer"])
+        del self.history[snapshot["epochs"]:]
+        return snapshot["epochs"]
 
     def _early_stopped(self):
         return any(
@@ -381,7 +390,21 @@ class _SepCLRNet(NeuralNet):
                 # Rank 0's BatchNorm running statistics everywhere: the same
                 # validation loss, hence early-stopping decision, everywhere.
                 _broadcast_buffers(self.module_)
-        super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        if iterator is None:
+            return
+        # skorch's loop reads each batch's loss with .item(), which makes the
+        # host wait for the device at every step. Here each step's values stay
+        # on the device until the epoch ends, so on a GPU the host queues the
+        # next batches while the device computes.
+        pending = []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            pending.append((self.history[-1]["batches"][-1], step["values"]))
+            self.history.record_batch(f"{prefix}_batch_size", len(batch[0]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        self.history.record(f"{prefix}_batch_count", len(pending))
+        self._record_epoch(prefix, pending)
 
     # -- the training step, one overridable piece at a time ---------------
     def make_views(self, x, generator):
@@ -443,53 +466,59 @@ class _SepCLRNet(NeuralNet):
         norms = torch._foreach_norm([p.grad for p in parameters])
         return torch.linalg.vector_norm(torch.stack(norms))
 
-    def _record(self, prefix, values):
-        """Record values in the history; raise if any is not finite.
+    def _record_epoch(self, prefix, pending):
+        """Record the values of one pass in its batches' history entries.
 
-        ``values`` maps names (``"loss"``, the terms, ``"gradient_norm"``) to
-        scalar tensors; one ``tolist`` moves them all to the host in a single
-        synchronisation. Returns the loss as a CPU tensor.
+        ``pending`` holds, per batch, its history entry and the ``(names,
+        values)`` that its step returned, the values stacked in one tensor;
+        one ``tolist`` moves them all to the host. If any is not finite,
+        :class:`TrainingDivergedError` names the first faulty value (the
+        estimator then discards this net).
         """
-        names = list(values)
-        numbers = torch.stack([v.detach().float() for v in values.values()]).tolist()
-        bad = [n for n, v in zip(names, numbers, strict=True) if not math.isfinite(v)]
-        if bad:
-            name = next((n for n in bad if n not in ("loss", "gradient_norm")), bad[0])
-            what = {"loss": "total loss", "gradient_norm": "gradient norm"}.get(
-                name, f"loss term {name!r}"
-            )
-            raise TrainingDivergedError(
-                f"SepCLR training diverged at epoch {len(self.history)}: the {what} "
-                f"became {numbers[names.index(name)]} ({prefix} batch, "
-                f"precision={self.precision!r}). Lower lr or the term weights, set "
-                "max_grad_norm, or check the input scale (standardise tabular "
-                "features)."
-            )
-        for name, number in zip(names, numbers, strict=True):
-            if name != "loss":
-                self.history.record_batch(f"{prefix}_{name}", number)
-        # skorch reads the loss with .item(): a host copy of the value read
-        # here spares it a second wait for the device.
-        return torch.tensor(numbers[0])
+        if not pending:
+            return
+        names = pending[0][1][0]
+        table = torch.stack([values for _, (_, values) in pending]).tolist()
+        for numbers in table:
+            bad = [n for n, v in zip(names, numbers, strict=True) if not math.isfinite(v)]
+            if bad:
+                self._diverged(prefix, names, numbers, bad)
+        for (entry, _), numbers in zip(pending, table, strict=True):
+            entry.update({f"{prefix}_{n}": v for n, v in zip(names, numbers, strict=True)})
+
+    def _diverged(self, prefix, names, numbers, bad):
+        name = next((n for n in bad if n not in ("loss", "gradient_norm")), bad[0])
+        what = {"loss": "total loss", "gradient_norm": "gradient norm"}.get(
+            name, f"loss term {name!r}"
+        )
+        raise TrainingDivergedError(
+            f"SepCLR training diverged at epoch {len(self.history)}: the {what} became "
+            f"{numbers[names.index(name)]} ({prefix} batch, precision={self.precision!r}). "
+            "Lower lr or the term weights, set max_grad_norm, or check the input "
+            "scale (standardise tabular features)."
+        )
+
+    @staticmethod
+    def _step(values):
+        """A step's result for skorch: the loss, and every value (loss, terms,
+        gradient norm) stacked on the device for :meth:`_record_epoch`."""
+        stacked = torch.stack([v.detach().float() for v in values.values()])
+        return {"loss": values["loss"].detach(), "y_pred": None,
+                "values": (list(values), stacked)}
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
         x, is_target = batch
         total, terms = self.compute_loss(x, is_target, self.train_views_)
         total.backward()
-        # Checked before the optimizer step (this runs inside the step's
-        # closure), so a non-finite gradient never reaches the weights.
-        loss = self._record(
-            "train", {"loss": total, **terms, "gradient_norm": self._gradient_norm()}
-        )
-        return {"loss": loss, "y_pred": None}
+        return self._step({"loss": total, **terms, "gradient_norm": self._gradient_norm()})
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         x, is_target = batch
         with torch.no_grad():
             total, terms = self.compute_loss(x, is_target, self.eval_views_)
-        return {"loss": self._record("valid", {"loss": total, **terms}), "y_pred": None}
+        return self._step({"loss": total, **terms})
 
     def evaluation_step(self, batch, training=False):
         self.check_is_fitted()

@@ -163,7 +163,9 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     max_grad_norm : float or None, default=None
         Clip the total gradient norm to this value (None: no clipping). The
         norm is logged as ``train_gradient_norm`` either way, and a
-        non-finite gradient stops training before it reaches the weights.
+        non-finite gradient stops training at the end of its epoch with
+        :class:`TrainingDivergedError`, leaving the estimator as it was
+        before the fit.
     checkpoint_dir : str, path or None, default=None
         Write a weights-only checkpoint every ``checkpoint_interval`` epochs
         into a new sub-directory of this directory, unique to the fit (see

@@ -1,5 +1,8 @@
 """The training machinery: group-balanced batches, splits and iterators."""
 
+import os
+import sys
+
 import numpy as np
 import pytest
 import torch
@@ -100,3 +103,54 @@ def test_uint8_becomes_float_in_unit_range_on_the_device():
     np.testing.assert_allclose(out.numpy(), [[0.0, 128 / 255, 1.0]])
     x64 = torch.ones(2, 2, dtype=torch.float64)
     assert _to_model_input(x64, torch.device("cpu"), non_blocking=False).dtype == torch.float32
+
+
+# -- no host synchronisation per batch -------------------------------------------
+#: Tensor methods that copy a value to the host: on a GPU each one makes the
+#: host wait until the device has finished all the work queued before it.
+_HOST_READS = ("item", "tolist", "cpu", "numpy", "__bool__", "__float__", "__int__")
+
+
+def _count_host_reads(monkeypatch, fit):
+    """Host reads of tensors during ``fit()``, except those of torch's
+    optimizers: Adam reads its step counters, which live on the host (CPU
+    tensors, unless ``capturable``) whatever the device of the weights."""
+    counts = {"n": 0}
+    optim = os.path.join("torch", "optim", "")
+    for name in _HOST_READS:
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, **kwargs):
+            if optim not in sys._getframe(1).f_code.co_filename:
+                counts["n"] += 1
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    fit()
+    monkeypatch.undo()
+    return counts["n"]
+
+
+@pytest.mark.parametrize("kind", ["tabular", "images"])
+def test_training_reads_the_device_once_per_epoch_not_per_batch(monkeypatch, kind):
+    # Host reads that grew with the number of batches would stall a GPU at
+    # every step (the loss terms and the gradient norm are read once per epoch).
+    from sklearn_sepclr import SepCLRTransformer
+
+    rng = np.random.RandomState(0)
+    if kind == "tabular":
+        X, params = rng.normal(size=(64, 5)).astype(np.float32), {}
+    else:
+        X = rng.randint(0, 256, size=(64, 1, 12, 12)).astype(np.uint8)
+        params = {"encoder": "cnn"}
+    groups = np.arange(64) % 2
+
+    def fit(batch_size):
+        return lambda: SepCLRTransformer(
+            n_common=2, n_salient=2, hidden_layer_sizes=(8,), max_epochs=3,
+            batch_size=batch_size, device="cpu", random_state=0, **params,
+        ).fit(X, groups)
+
+    two_batches = _count_host_reads(monkeypatch, fit(32))
+    eight_batches = _count_host_reads(monkeypatch, fit(8))
+    assert eight_batches == two_batches

@@ -331,6 +331,18 @@ def test_nan_with_warm_start_keeps_last_good_model(blobs, tiny):
     assert_array_equal(est.transform(blobs.X_target), before)
 
 
+def test_divergence_after_good_epochs_of_a_warm_fit_keeps_the_previous_model(blobs, tiny):
+    # The values are checked at the end of each epoch; the epoch that holds
+    # the first non-finite value is named, and the fit changes nothing.
+    est = _fit(blobs, warm_start=True, **tiny)
+    before = est.transform(blobs.X_target)
+    est.set_params(augmentation=_nan_after_first_epoch(), max_epochs=3)
+    with pytest.raises(TrainingDivergedError, match="at epoch 4: the loss term"):
+        est.fit(blobs.X_background, blobs.X_target)
+    assert len(est.history_) == 2
+    assert_array_equal(est.transform(blobs.X_target), before)
+
+
 # -- quality -------------------------------------------------------------------
 @pytest.mark.slow
 def test_salient_space_recovers_the_salient_groups():
