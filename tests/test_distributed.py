@@ -70,15 +70,28 @@ def _worker(rank, world_size, port, fn, out_dir, kwargs):
         dist.destroy_process_group()
 
 
+def _start_method():
+    """``"forkserver"`` where available and safe, else ``"spawn"``.
+
+    A fork server that has imported this module once starts each process as
+    a fork of a clean, single-threaded server (fast, and safe, unlike forking
+    this multi-threaded pytest process) instead of re-importing torch and the
+    package (spawn). On a machine with a CUDA device the forked children
+    failed (seen on an H100 under pytest-xdist): the CUDA check that Adam's
+    ``step`` makes even for CPU parameters raised "CUDA error:
+    initialization error", the error of a child forked after CUDA was
+    initialised. There each process is spawned.
+    """
+    if "forkserver" not in mp.get_all_start_methods() or torch.cuda.is_available():
+        return "spawn"
+    return "forkserver"
+
+
 def _context():
-    """Where available, a fork server that has imported this module once: each
-    process then starts as a fork of that clean, single-threaded server (fast,
-    and safe, unlike forking this multi-threaded pytest process), instead of
-    re-importing torch and the package (spawn)."""
-    if "forkserver" not in mp.get_all_start_methods():
-        return mp.get_context("spawn")
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload([__name__])
+    method = _start_method()
+    ctx = mp.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload([__name__])
     return ctx
 
 
@@ -363,7 +376,7 @@ def test_grid_search_runs_on_a_local_dask_cluster(Xy, tiny):
     # Worker processes (not threads: each fit seeds torch's global generator
     # inside fork_rng, which threads of one process would share), started as
     # forks of a clean server rather than by re-importing everything.
-    method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+    method = _start_method()
     with (
         dask.config.set({"distributed.worker.multiprocessing-method": method}),
         distributed.LocalCluster(
