@@ -41,6 +41,13 @@ def _variants():
         "tau0.2": dict(temperature=0.2),
         "tau1": dict(temperature=1.0),
         "uniformity1": dict(uniformity_weight=1.0),
+        "no_geometry": dict(
+            augmentation=ImageAugmentation(crop_scale=(1.0, 1.0), crop_ratio=(1.0, 1.0),
+                                           flip_prob=0.0)
+        ),
+        "crop90_no_flip": dict(
+            augmentation=ImageAugmentation(crop_scale=(0.9, 1.0), flip_prob=0.0)
+        ),
     }
 
 
