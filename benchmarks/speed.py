@@ -339,7 +339,7 @@ def _measure(fn, device):
             "host_growth": rss.growth, "device_peak": device_peak}
 
 
-def run_config(config, device, epochs, n_samples, repeats):
+def run_config(config, device, epochs, n_samples, repeats, methods=tuple(METHODS)):
     X, groups = make_data(config, n_samples)
     # Untimed warm-up fit on one batch: first calls, and the loss weights.
     warm = make_estimator(config, device, 1).fit(X[: config.batch_size],
@@ -352,6 +352,7 @@ def run_config(config, device, epochs, n_samples, repeats):
         "b'": lambda: run_bare(config, X, groups, device, epochs, weights, True),
         "c": lambda: run_paper(config, X, groups, device, epochs, weights),
     }
+    runners = {key: fn for key, fn in runners.items() if key in methods}
     runs = {key: [] for key in runners}
     for _ in range(repeats):
         for key, fn in runners.items():
@@ -371,7 +372,7 @@ def run_config(config, device, epochs, n_samples, repeats):
         best[key]["samples_per_s"] = n_samples * epochs / best[key]["seconds"]
         best[key]["samples_per_cpu_s"] = n_samples * epochs / best[key]["cpu_seconds"]
     ratios = {}
-    for other in ("b", "b'", "c"):
+    for other in [m for m in ("b", "b'", "c") if "a" in best and m in best]:
         ratios[f"a/{other}"] = best["a"]["samples_per_s"] / best[other]["samples_per_s"]
         ratios[f"a/{other} cpu"] = (best["a"]["samples_per_cpu_s"]
                                     / best[other]["samples_per_cpu_s"])
@@ -441,6 +442,8 @@ def format_table(results):
     lines = [header, "-" * len(header)]
     for res in results:
         for key, label in METHODS.items():
+            if key not in res["methods"]:
+                continue
             m = res["methods"][key]
             lines.append(
                 f"{res['config']:<13} {label:<24} {m['samples_per_s']:>10.0f} "
@@ -448,6 +451,10 @@ def format_table(results):
                 f"{_mb(m['host_growth']):>9} {_mb(m['device_peak']):>14}"
             )
     return "\n".join(lines)
+
+
+def _ratio_cell(ratios, name):
+    return f"{ratios[name]:>6.2f}" if name in ratios else f"{'-':>6}"
 
 
 def format_ratios(results):
@@ -458,12 +465,12 @@ def format_ratios(results):
     for res in results:
         r = res["ratios"]
         target = ""
-        if res["config"] == "mlp" and res["device"] == "cpu":
+        if res["config"] == "mlp" and res["device"] == "cpu" and "a/b" in r:
             met = ["met" if r[k] >= 0.85 else "NOT met" for k in ("a/b", "a/b cpu")]
             target = f"a/b >= 0.85: {met[0]} (wall), {met[1]} (cpu)"
         lines.append(
-            f"{res['config']:<13} " + " ".join(f"{r[n]:>6.2f}" for n in names)
-            + "   |          " + " ".join(f"{r[n + ' cpu']:>6.2f}" for n in names)
+            f"{res['config']:<13} " + " ".join(_ratio_cell(r, n) for n in names)
+            + "   |          " + " ".join(_ratio_cell(r, n + " cpu") for n in names)
             + f"   {target}"
         )
     return "\n".join(lines)
@@ -493,6 +500,9 @@ def build_parser():
                         "skipped without CUDA)")
     parser.add_argument("--device", default="auto", help="'auto' (CUDA if available), 'cpu', "
                         "'cuda'")
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS),
+                        help="methods to time (default: all; the ratios need a). The "
+                        "paper-structure loop c is by far the slowest")
     parser.add_argument("--epochs", type=int, help="timed epochs (default 2; 1 with --quick)")
     parser.add_argument("--n-samples", type=int, help="samples per configuration "
                         "(default: each configuration's own)")
@@ -541,9 +551,12 @@ def main(argv=None):
             continue
         n_samples = args.n_samples or (config.quick_samples if args.quick else config.n_samples)
         t0 = time.perf_counter()
-        results.append(run_config(config, device, epochs, n_samples, repeats))
+        results.append(run_config(config, device, epochs, n_samples, repeats, args.methods))
         print(f"[{name}] {n_samples} samples x {epochs} epoch(s), batch {config.batch_size}: "
               f"{time.perf_counter() - t0:.0f} s")
+        # Each configuration's rows as soon as they exist: a run stopped by a
+        # time limit keeps what it measured.
+        print(format_table(results[-1:]).split("\n", 2)[2], flush=True)
     if results:
         print()
         print(format_table(results))

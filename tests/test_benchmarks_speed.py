@@ -42,3 +42,23 @@ def test_speed_main_tiny(tmp_path, capsys):
     for method in result["methods"].values():
         assert method["samples_per_s"] > 0
         assert method["device_peak"] is None  # "n/a" on the CPU
+
+
+def test_speed_methods_subset_times_only_those_and_prints_rows_per_config(capsys):
+    speed = _load_speed()
+    summary = speed.main(
+        ["--quick", "--configs", "mlp", "--methods", "a", "b", "--n-samples", "128",
+         "--epochs", "1", "--device", "cpu", "--threads", "1"]
+    )
+    (result,) = summary["results"]
+    assert set(result["methods"]) == {"a", "b"}
+    assert set(result["ratios"]) == {"a/b", "a/b cpu"}
+    printed = capsys.readouterr().out
+    # The rows come right after the configuration's timing line, before the
+    # final table, so a run cut short keeps them.
+    first_table = printed.index("config        method")
+    assert printed.index("mlp           a  estimator fit") < first_table
+    assert "c  paper structure" not in printed
+    ratio_row = next(line for line in printed.splitlines()
+                     if line.startswith("mlp ") and "a/b >= 0.85" in line)
+    assert ratio_row.split()[2:4] == ["-", "-"]  # a/b' and a/c were not measured
