@@ -357,23 +357,17 @@ class _SepCLRNet(NeuralNet):
         except KeyboardInterrupt:
             if self._early_stopped():
                 raise  # skorch's EarlyStopping stops training this way
-            epochs = self._restore_last_epoch()
+            snapshot = self.last_epoch_
+            self.module_.load_state_dict(snapshot["module"])
+            self.optimizer_.load_state_dict(snapshot["optimizer"])
+            del self.history[snapshot["epochs"]:]
             warnings.warn(
                 "Training was interrupted (KeyboardInterrupt); the model is kept "
-                f"at its last completed epoch ({epochs}).",
+                f"at its last completed epoch ({snapshot['epochs']}).",
                 UserWarning,
                 stacklevel=2,
             )
             return self
-
-    def _restore_last_epoch(self):
-        """Weights, optimizer state and history of the last completed epoch;
-        returns that epoch's number."""
-        snapshot = self.last_epoch_
-        self.module_.load_state_dict(snapshot["module"])
-        self.optimizer_.load_state_dict(snapshot["optimizer"])
-        del self.history[snapshot["epochs"]:]
-        return snapshot["epochs"]
 
     def _early_stopped(self):
         return any(
