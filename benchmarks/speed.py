@@ -436,10 +436,10 @@ def _mb(value):
     return "n/a" if value is None else f"{value / 1e6:.0f}"
 
 
-def format_table(results):
-    header = (f"{'config':<13} {'method':<24} {'samples/s':>10} {'wall s':>8} {'cpu s':>8} "
-              f"{'host peak MB':>12} {'host +MB':>9} {'device peak MB':>14}")
-    lines = [header, "-" * len(header)]
+def format_table(results, header=True):
+    title = (f"{'config':<13} {'method':<24} {'samples/s':>10} {'wall s':>8} {'cpu s':>8} "
+             f"{'host peak MB':>12} {'host +MB':>9} {'device peak MB':>14}")
+    lines = [title, "-" * len(title)] if header else []
     for res in results:
         for key, label in METHODS.items():
             if key not in res["methods"]:
@@ -556,7 +556,7 @@ def main(argv=None):
               f"{time.perf_counter() - t0:.0f} s")
         # Each configuration's rows as soon as they exist: a run stopped by a
         # time limit keeps what it measured.
-        print(format_table(results[-1:]).split("\n", 2)[2], flush=True)
+        print(format_table(results[-1:], header=False), flush=True)
     if results:
         print()
         print(format_table(results))
