@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from .conftest import load_benchmark
@@ -85,3 +86,60 @@ def test_quality_features_keeps_one_kind(capsys, features, rows):
     assert list(summary["method"]) == rows
     # The collapse ratio belongs to the fit: present whichever features are probed.
     assert summary.loc[summary.method == rows[0], "collapse"].notna().all()
+
+
+def _supervised_probe(epochs):
+    quality = _load_quality()
+    summary = quality.main(
+        [
+            "--datasets", "blobs",
+            "--n-samples", "200",
+            "--epochs", str(epochs),
+            "--device", "cpu",
+            "--methods", "supervised",
+            "--sepclr-param", "n_salient=1",
+            "--sepclr-param", "hidden_layer_sizes=[16]",
+        ]
+    )
+    return float(summary["all->s"].iloc[0])
+
+
+def test_quality_supervised_yardstick_learns_the_salient_attribute(capsys):
+    # One output dimension: an untrained encoder's single feature reads the
+    # salient clusters poorly; trained with their labels it reads them all.
+    untrained = _supervised_probe(0)
+    trained = _supervised_probe(100)
+    capsys.readouterr()
+    assert untrained < 0.9
+    assert trained >= 0.95
+    assert _supervised_probe(100) == trained  # deterministic from --seed
+
+
+def test_quality_standardize_changes_only_the_networks(capsys):
+    quality = _load_quality()
+
+    def run(*extra):
+        return quality.main(
+            [
+                "--datasets", "blobs",
+                "--n-samples", "80",
+                "--epochs", "2",
+                "--device", "cpu",
+                "--methods", "sepclr", "contrastivepca", "pca",
+                "--features", "projection",
+                "--sepclr-param", "n_common=4",
+                "--sepclr-param", "n_salient=4",
+                "--sepclr-param", "hidden_layer_sizes=[16]",
+                *extra,
+            ]
+        ).set_index("method")
+
+    raw, scaled = run(), run("--standardize")
+    capsys.readouterr()
+    linear = ["s->s", "s->c", "all->s", "all->c"]
+    for method in ("contrastivepca", "pca"):
+        a, b = raw.loc[method, linear], scaled.loc[method, linear]
+        assert a.isna().equals(b.isna())
+        np.testing.assert_allclose(a.dropna(), b.dropna())
+    # SepCLR trains on other numbers: its collapse ratio moves.
+    assert raw.loc["sepclr@proj", "collapse"] != scaled.loc["sepclr@proj", "collapse"]
