@@ -303,26 +303,24 @@ def _supervised(split, reference, args):
 
     from sklearn_sepclr._augment import _resolve_augmentation
     from sklearn_sepclr._modules import _build_encoder
+    from sklearn_sepclr._net import _to_model_input
+    from sklearn_sepclr._transformer import _forked_torch_rng, _resolve_device
 
     name = next(k for k in split.salient if split.attr_train[k].dtype == object)
     rows = split.target_train
     _, labels = np.unique(np.asarray(split.attr_train[name][rows].tolist()), return_inverse=True)
-    device = torch.device(
-        "cuda" if args.device == "auto" and torch.cuda.is_available()
-        else "cpu" if args.device == "auto" else args.device
-    )
+    device = _resolve_device(args.device)
 
     def as_float(X):
-        X = torch.as_tensor(X, device=device)
-        return X.float().div_(255.0) if X.dtype == torch.uint8 else X.float()
+        # As SepCLR's trainer does: uint8 images become [0, 1] floats on the device.
+        return _to_model_input(torch.as_tensor(X), device, non_blocking=False)
 
     X = torch.as_tensor(split.X_train[rows], device=device)
     y = torch.as_tensor(labels, device=device)
     epochs = args.image_epochs if split.is_image else args.epochs
     epochs = reference.max_epochs if epochs is None else epochs
     batch = min(_SUPERVISED_BATCH, len(X))
-    with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
-        torch.manual_seed(args.seed)
+    with _forked_torch_rng(args.seed, device):
         generator = torch.Generator(device=device).manual_seed(args.seed)
         encoder = _build_encoder(
             reference.encoder, split.X_train.shape[1:],
