@@ -65,12 +65,26 @@ The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``n_common + n_salient`` (capped at the number of features);
 ``--linear-components`` overrides both.
 
+Two experiment switches change SepCLR itself, for every SepCLR variant (and
+the yardstick's encoder): ``--cnn-widths`` sets the channels of the four
+blocks of the ``cnn`` encoder (default 32 64 128 256), and
+``--jem-bandwidth`` trains with another kernel width in the k-JEM term only
+(``shared``, the default, is the library's objective: k-JEM uses the
+``temperature`` of every other term; a number is k-JEM's own ``tau``;
+``median-salient`` divides the salient squared distances by their median in
+the batch, and ``median`` does so in both spaces; the medians are taken
+without gradient). They answer "is the encoder too small" and "does k-JEM
+see the dependence at the salient codes' scale"; see benchmarks/README.md.
+
 Run ``python benchmarks/quality.py --help``; ``--quick`` runs on a 2-core
 CPU in under 10 minutes.
 """
 
 import argparse
+import contextlib
+import functools
 import json
+import math
 import os
 import sys
 import time
@@ -223,6 +237,10 @@ def _sepclr(split, variant, args):
         params["max_epochs"] = epochs
     if split.is_image:
         params["encoder"] = "cnn"
+        if args.cnn_widths:
+            from sklearn_sepclr._modules import _ConvEncoder
+
+            params["encoder"] = functools.partial(_ConvEncoder, widths=tuple(args.cnn_widths))
     default_batch = SepCLRTransformer().batch_size
     if len(split.X_train) < default_batch:
         params["batch_size"] = len(split.X_train)
@@ -253,7 +271,8 @@ def _fit_method(method, split, args, cache):
     if method.startswith("sepclr"):
         variant = {"sepclr": "full", "sepclr_no_jem": "no_jem", "sepclr_plain": "plain"}
         est = _sepclr(split, variant[method], args)
-        est.fit(split.X_train, g_train.astype(int))
+        with _jem_bandwidth(args.jem_bandwidth):
+            est.fit(split.X_train, g_train.astype(int))
         Z_train, Z_test = est.transform(split.X_train), est.transform(split.X_test)
         if method == "sepclr_plain":
             spaces = {"all": slice(None)}
@@ -288,6 +307,67 @@ def _fit_method(method, split, args, cache):
         est.fit(X_train)
         return est.transform(X_train), est.transform(X_test), {"all": slice(None)}, est
     raise ValueError(f"Unknown method {method!r}; choose among {METHODS}.")
+
+
+@contextlib.contextmanager
+def _jem_bandwidth(bandwidth):
+    """Train with k-JEM's kernel width changed (``--jem-bandwidth``).
+
+    ``shared`` leaves the library's objective alone. Otherwise
+    ``sklearn_sepclr.losses.joint_entropy``, which ``sepclr_loss`` calls, is
+    swapped while the block runs for the same estimator,
+    ``mean_i log mean_j exp(-dc_ij / wc - ds_ij / ws)`` on squared distances,
+    with other widths: ``wc = ws = 2 * tau`` for a number ``tau``; the batch
+    median of the off-diagonal ``ds`` for ``ws`` (``median-salient``), and of
+    ``dc`` for ``wc`` too (``median``). The library divides both by
+    ``2 * temperature``.
+    """
+    if bandwidth == "shared":
+        yield
+        return
+    import torch
+
+    from sklearn_sepclr import losses
+
+    median_spaces = {"median-salient": ("salient",), "median": ("common", "salient")}
+
+    def width(distances, space, temperature):
+        if space in median_spaces.get(bandwidth, ()):
+            off_diagonal = ~torch.eye(len(distances), dtype=torch.bool, device=distances.device)
+            return distances[off_diagonal].median().detach().clamp_min(1e-6)
+        tau = temperature if bandwidth in median_spaces else float(bandwidth)
+        return 2.0 * tau
+
+    def joint_entropy(common, salient, *, temperature=0.5):
+        log_kernel = sum(
+            -d / width(d, space, temperature)
+            for space, d in (
+                ("common", losses._squared_distances(common)),
+                ("salient", losses._squared_distances(salient)),
+            )
+        )
+        return (torch.logsumexp(log_kernel, dim=1) - math.log(common.shape[0])).mean()
+
+    original = losses.joint_entropy
+    losses.joint_entropy = joint_entropy
+    try:
+        yield
+    finally:
+        losses.joint_entropy = original
+
+
+def _jem_bandwidth_arg(value):
+    if value in ("shared", "median-salient", "median"):
+        return value
+    try:
+        if float(value) > 0:
+            return value
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(
+        f"--jem-bandwidth must be shared, median-salient, median or a positive number; "
+        f"got {value!r}"
+    )
 
 
 #: Batch size of the ``supervised`` yardstick: a usual supervised batch, which
@@ -496,6 +576,14 @@ def build_parser():
                         metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "
                         "(JSON value), e.g. --sepclr-param lr=3e-4; repeatable")
+    parser.add_argument("--cnn-widths", type=int, nargs=4, metavar="W",
+                        help="channels of the four blocks of the image encoder "
+                        "(default: the library's 32 64 128 256)")
+    parser.add_argument("--jem-bandwidth", type=_jem_bandwidth_arg, default="shared",
+                        help="kernel width of the k-JEM term only: shared (the library's "
+                        "objective, the temperature of every term), a number (k-JEM's own "
+                        "tau), median-salient or median (squared distances divided by "
+                        "their batch median in the salient space, or in both spaces)")
     parser.add_argument("--features", choices=("representation", "projection", "both"),
                         default="both",
                         help="SepCLR features probed: the encoders' outputs (`transform`), "

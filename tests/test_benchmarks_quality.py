@@ -143,3 +143,60 @@ def test_quality_standardize_changes_only_the_networks(capsys):
         np.testing.assert_allclose(a.dropna(), b.dropna())
     # SepCLR trains on other numbers: its collapse ratio moves.
     assert raw.loc["sepclr@proj", "collapse"] != scaled.loc["sepclr@proj", "collapse"]
+
+
+def test_quality_jem_bandwidth_swaps_only_the_kernel_width():
+    torch = pytest.importorskip("torch")
+    from sklearn_sepclr import losses
+
+    quality = _load_quality()
+    g = torch.Generator().manual_seed(0)
+    common = torch.nn.functional.normalize(torch.randn(16, 3, generator=g), dim=1)
+    salient = 3.0 * torch.randn(16, 4, generator=g)
+    library = losses.joint_entropy(common, salient, temperature=0.5)
+
+    def median_width(z):
+        d = losses._squared_distances(z)
+        return d[~torch.eye(len(d), dtype=torch.bool)].median()
+
+    def reference(width_c, width_s):
+        log_kernel = (
+            -losses._squared_distances(common) / width_c
+            - losses._squared_distances(salient) / width_s
+        )
+        return (torch.logsumexp(log_kernel, dim=1) - np.log(len(common))).mean()
+
+    with quality._jem_bandwidth("shared"):
+        assert losses.joint_entropy(common, salient) == library
+    with quality._jem_bandwidth("0.5"):  # k-JEM's own tau, equal to the shared one
+        assert torch.allclose(losses.joint_entropy(common, salient), library)
+    with quality._jem_bandwidth("2.0"):
+        assert torch.allclose(losses.joint_entropy(common, salient), reference(4.0, 4.0))
+    with quality._jem_bandwidth("median-salient"):
+        got = losses.joint_entropy(common, salient, temperature=0.5)
+        assert torch.allclose(got, reference(1.0, median_width(salient)))
+        assert not torch.allclose(got, library)
+    with quality._jem_bandwidth("median"):
+        got = losses.joint_entropy(common, salient)
+        assert torch.allclose(got, reference(median_width(common), median_width(salient)))
+    assert losses.joint_entropy(common, salient, temperature=0.5) == library  # restored
+    with pytest.raises(quality.argparse.ArgumentTypeError):
+        quality._jem_bandwidth_arg("wide")
+
+
+def test_quality_cnn_widths_build_the_requested_encoder():
+    nn = pytest.importorskip("torch.nn")
+    quality = _load_quality()
+    split = quality.load_dataset("textures", 40, 8, seed=0)
+
+    def estimator(*argv):
+        args = quality.build_parser().parse_args([*argv, "--image-epochs", "1"])
+        args.sepclr_params = {}
+        return quality._sepclr(split, "full", args)
+
+    est = estimator("--cnn-widths", "4", "8", "8", "16")
+    est.set_params(device="cpu").fit(split.X_train, split.target_train.astype(int))
+    for encoder in (est.net_.module_.common_encoder, est.net_.module_.salient_encoder):
+        convs = [m for m in encoder.modules() if isinstance(m, nn.Conv2d)]
+        assert [c.out_channels for c in convs] == [4, 8, 8, 16]
+    assert estimator().encoder == "cnn"
