@@ -329,14 +329,17 @@ def _jem_bandwidth(bandwidth):
 
     from sklearn_sepclr import losses
 
+    # Spaces whose width is the batch median; the others use k-JEM's own tau
+    # (a number) or, for the median modes, the shared temperature.
     median_spaces = {"median-salient": ("salient",), "median": ("common", "salient")}
+    median_spaces = median_spaces.get(bandwidth, ())
+    own_tau = None if median_spaces else float(bandwidth)
 
     def width(distances, space, temperature):
-        if space in median_spaces.get(bandwidth, ()):
+        if space in median_spaces:
             off_diagonal = ~torch.eye(len(distances), dtype=torch.bool, device=distances.device)
             return distances[off_diagonal].median().detach().clamp_min(1e-6)
-        tau = temperature if bandwidth in median_spaces else float(bandwidth)
-        return 2.0 * tau
+        return 2.0 * (temperature if own_tau is None else own_tau)
 
     def joint_entropy(common, salient, *, temperature=0.5):
         log_kernel = sum(
@@ -405,7 +408,7 @@ def _supervised(split, reference, args):
         encoder = _build_encoder(
             reference.encoder, split.X_train.shape[1:],
             reference.n_salient, reference.hidden_layer_sizes,
-        ).to(device)
+        )
         model = nn.Sequential(encoder, nn.Linear(reference.n_salient, int(y.max()) + 1))
         model.to(device)
         augment = _resolve_augmentation(reference.augmentation, split.is_image)
