@@ -1,5 +1,5 @@
-"""Helpers shared by the benchmark scripts: a peak-memory probe and a
-callback that ends a fit early."""
+"""Helpers shared by the benchmark scripts: a peak-memory probe, a
+callback that ends a fit early, and a cosine learning-rate schedule."""
 
 import gc
 import os
@@ -7,7 +7,7 @@ import resource
 import sys
 import threading
 
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, LRScheduler
 
 
 class StopAfter(Callback):
@@ -29,6 +29,18 @@ class StopAfter(Callback):
             self.seen_ += 1
             if self.seen_ >= self.n_batches:
                 raise KeyboardInterrupt
+
+
+def cosine_schedule(epochs):
+    """A ``callbacks`` entry that decays the learning rate to 0 over ``epochs``.
+
+    skorch's ``LRScheduler`` with PyTorch's ``CosineAnnealingLR``, stepped at
+    the end of each epoch, named ``"lr_schedule"``.
+    """
+    import torch
+
+    policy = torch.optim.lr_scheduler.CosineAnnealingLR
+    return ("lr_schedule", LRScheduler(policy=policy, T_max=epochs))
 
 
 def current_rss():

@@ -12,7 +12,9 @@ ratio. Results are recorded in README.md.
 """
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -22,6 +24,11 @@ from sklearn.model_selection import train_test_split
 from sklearn_sepclr import ContrastivePCA, ImageAugmentation, SepCLRTransformer
 from sklearn_sepclr.datasets import load_mnist_on_grass
 from sklearn_sepclr.metrics import background_collapse_from_estimator, probe_scores
+
+# The sibling helper module: on sys.path when a script runs as a file, added
+# here for when a test loads the script by path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cosine_schedule  # noqa: E402
 
 
 class _DegradedViews(ImageAugmentation):
@@ -63,9 +70,11 @@ class _DegradedViews(ImageAugmentation):
         return x
 
 
-def _variants():
+def _variants(epochs):
     """Departures from the library's defaults (crops of 60-100 % of the image,
-    ``salient_weight=1``, ``background_weight=10``, batch 256, lr 1e-3)."""
+    ``salient_weight=1``, ``background_weight=10``, batch 256, lr 1e-3, no
+    weight decay, a constant learning rate); ``epochs`` sets the length of the
+    cosine schedule."""
     return {
         "default": {},
         "paper_image_weights": dict(salient_weight=1000.0, background_weight=1000.0),
@@ -92,6 +101,8 @@ def _variants():
         "pixel_noise": dict(augmentation=_DegradedViews(noise_std=0.1)),
         "dims64": dict(n_common=64, n_salient=64),
         "jem100": dict(jem_weight=100.0),
+        "cosine": dict(callbacks=[cosine_schedule(epochs)]),
+        "weight_decay": dict(weight_decay=5e-4),
     }
 
 
@@ -112,7 +123,7 @@ def _cpca_row(data, digit, train, test, n_bg_train):
 
 
 def main(argv=None):
-    variants = _variants()
+    variants = _variants(epochs=100)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("variants", nargs="*", choices=[[], *variants], default=list(variants))
     parser.add_argument("--epochs", type=int, default=100)
@@ -122,6 +133,7 @@ def main(argv=None):
     parser.add_argument("--image-size", type=int, default=16)
     parser.add_argument("--device", default="auto", help='"auto", "cpu" or "cuda"')
     args = parser.parse_args(argv)
+    variants = _variants(args.epochs)
     torch.set_num_threads(args.threads)
     n = args.n_images
     data = load_mnist_on_grass(

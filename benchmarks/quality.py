@@ -65,16 +65,20 @@ The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``n_common + n_salient`` (capped at the number of features);
 ``--linear-components`` overrides both.
 
-Two experiment switches change SepCLR itself, for every SepCLR variant (and
-the yardstick's encoder): ``--cnn-widths`` sets the channels of the four
+Three experiment switches change SepCLR itself, for every SepCLR variant
+(``--cnn-widths`` also for the yardstick's encoder): ``--cnn-widths`` sets
+the channels of the four
 blocks of the ``cnn`` encoder (default 32 64 128 256), and
 ``--jem-bandwidth`` trains with another kernel width in the k-JEM term only
 (``shared``, the default, is the library's objective: k-JEM uses the
 ``temperature`` of every other term; a number is k-JEM's own ``tau``;
 ``median-salient`` divides the salient squared distances by their median in
 the batch, and ``median`` does so in both spaces; the medians are taken
-without gradient). They answer "is the encoder too small" and "does k-JEM
-see the dependence at the salient codes' scale"; see benchmarks/README.md.
+without gradient); ``--lr-schedule cosine`` decays the learning rate to 0
+on a cosine over ``max_epochs`` (``constant``, the default, is the
+library's). They answer "is the encoder too small", "does k-JEM see the
+dependence at the salient codes' scale" and "does the optimiser need the
+decay that self-supervised recipes use"; see benchmarks/README.md.
 
 Run ``python benchmarks/quality.py --help``; ``--quick`` runs on a 2-core
 CPU in under 10 minutes.
@@ -89,8 +93,14 @@ import os
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+
+# The sibling helper module: on sys.path when a script runs as a file, added
+# here for when a test loads the script by path.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import cosine_schedule  # noqa: E402
 
 DATASETS = ("blobs", "mice", "mnist_grass", "textures", "dsprites")
 METHODS = (
@@ -250,6 +260,9 @@ def _sepclr(split, variant, args):
         params.update(salient_weight=0.0, background_weight=0.0, jem_weight=0.0)
         params["output"] = "common"
     params.update(args.sepclr_params)
+    if args.lr_schedule == "cosine":
+        epochs = params.get("max_epochs", SepCLRTransformer().max_epochs)
+        params["callbacks"] = [*params.get("callbacks", []), cosine_schedule(epochs)]
     return SepCLRTransformer(**params)
 
 
@@ -587,6 +600,9 @@ def build_parser():
                         "objective, the temperature of every term), a number (k-JEM's own "
                         "tau), median-salient or median (squared distances divided by "
                         "their batch median in the salient space, or in both spaces)")
+    parser.add_argument("--lr-schedule", choices=("constant", "cosine"), default="constant",
+                        help="learning rate of every SepCLR variant: constant (the "
+                        "library's) or decayed to 0 on a cosine over max_epochs")
     parser.add_argument("--features", choices=("representation", "projection", "both"),
                         default="both",
                         help="SepCLR features probed: the encoders' outputs (`transform`), "

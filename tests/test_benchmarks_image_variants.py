@@ -16,3 +16,14 @@ def test_image_variants_main_one_epoch(capsys):
     assert math.isfinite(rows[1][3])
     out = capsys.readouterr().out
     assert "simclr_crop" in out and "s->s@proj" in out
+
+
+def test_image_variants_cosine_schedule_spans_the_requested_epochs():
+    # The cosine variant must decay over the run's length, not a fixed one,
+    # or a --epochs 300 run would restart the schedule after 100 epochs.
+    image_variants = load_benchmark("image_variants")
+    for epochs in (7, 300):
+        (name, schedule), = image_variants._variants(epochs)["cosine"]["callbacks"]
+        assert name == "lr_schedule"
+        assert schedule.T_max == epochs
+    assert image_variants._variants(7)["weight_decay"] == {"weight_decay": 5e-4}

@@ -200,3 +200,20 @@ def test_quality_cnn_widths_build_the_requested_encoder():
         convs = [m for m in encoder.modules() if isinstance(m, nn.Conv2d)]
         assert [c.out_channels for c in convs] == [4, 8, 8, 16]
     assert estimator().encoder == "cnn"
+
+
+def test_quality_cosine_lr_schedule_decays_over_the_run():
+    quality = _load_quality()
+    split = quality.load_dataset("textures", 40, 8, seed=0)
+    args = quality.build_parser().parse_args(
+        ["--image-epochs", "3", "--lr-schedule", "cosine", "--cnn-widths", "4", "4", "4", "4"]
+    )
+    args.sepclr_params = {}
+    est = quality._sepclr(split, "full", args).set_params(device="cpu")
+    est.fit(split.X_train, split.target_train.astype(int))
+    lrs = est.net_.history[:, "event_lr"]
+    # Epoch e trains at lr * (1 + cos(pi e / 3)) / 2: 1e-3, 7.5e-4, 2.5e-4.
+    assert lrs == pytest.approx([1e-3, 7.5e-4, 2.5e-4])
+    args = quality.build_parser().parse_args(["--image-epochs", "3"])
+    args.sepclr_params = {}
+    assert quality._sepclr(split, "full", args).callbacks is None
