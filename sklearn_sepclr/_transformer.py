@@ -108,7 +108,10 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         salient features leak into each other, 0 switches it off.
     max_epochs : int, default=100
         Number of passes over the training data (the maximum when
-        ``early_stopping=True``).
+        ``early_stopping=True``). Image fits are still improving, slowly, at
+        100: on the package's textures benchmark, 300 epochs read the salient
+        attribute 2.8 points better and nearly halved the ratio of background
+        to target salient norms (0.104 to 0.058).
     batch_size : int, default=256
         Number of samples per batch (each batch holds both groups in their
         proportion; with fewer samples, one batch of all of them).
