@@ -66,15 +66,14 @@ The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``--linear-components`` overrides both.
 
 Three experiment switches change SepCLR itself, for every SepCLR variant
-(``--cnn-widths`` also for the yardstick's encoder): ``--cnn-widths`` sets
-the channels of the four
-blocks of the ``cnn`` encoder (default 32 64 128 256), and
-``--jem-bandwidth`` trains with another kernel width in the k-JEM term only
-(``shared``, the default, is the library's objective: k-JEM uses the
-``temperature`` of every other term; a number is k-JEM's own ``tau``;
+(``--cnn-widths`` also for the yardstick's encoder). ``--cnn-widths`` sets
+the channels of the four blocks of the ``cnn`` encoder (default 32 64 128
+256). ``--jem-bandwidth`` trains with another kernel width in the k-JEM
+term only (``shared``, the default, is the library's objective: k-JEM uses
+the ``temperature`` of every other term; a number is k-JEM's own ``tau``;
 ``median-salient`` divides the salient squared distances by their median in
 the batch, and ``median`` does so in both spaces; the medians are taken
-without gradient); ``--lr-schedule cosine`` decays the learning rate to 0
+without gradient). ``--lr-schedule cosine`` decays the learning rate to 0
 on a cosine over ``max_epochs`` (``constant``, the default, is the
 library's). They answer "is the encoder too small", "does k-JEM see the
 dependence at the salient codes' scale" and "does the optimiser need the
