@@ -7,6 +7,7 @@ import resource
 import sys
 import threading
 
+import torch
 from skorch.callbacks import Callback, LRScheduler
 
 
@@ -37,8 +38,6 @@ def cosine_schedule(epochs):
     skorch's ``LRScheduler`` with PyTorch's ``CosineAnnealingLR``, stepped at
     the end of each epoch, named ``"lr_schedule"``.
     """
-    import torch
-
     policy = torch.optim.lr_scheduler.CosineAnnealingLR
     return ("lr_schedule", LRScheduler(policy=policy, T_max=epochs))
 

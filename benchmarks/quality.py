@@ -259,10 +259,12 @@ def _sepclr(split, variant, args):
         params.update(salient_weight=0.0, background_weight=0.0, jem_weight=0.0)
         params["output"] = "common"
     params.update(args.sepclr_params)
+    est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
-        epochs = params.get("max_epochs", SepCLRTransformer().max_epochs)
-        params["callbacks"] = [*params.get("callbacks", []), cosine_schedule(epochs)]
-    return SepCLRTransformer(**params)
+        # Over the estimator's resolved max_epochs: set here, by
+        # --sepclr-param, or the library's default.
+        est.set_params(callbacks=[*(est.callbacks or []), cosine_schedule(est.max_epochs)])
+    return est
 
 
 def _fit_method(method, split, args, cache):
