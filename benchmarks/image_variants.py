@@ -12,9 +12,7 @@ ratio. Results are recorded in README.md.
 """
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -25,10 +23,8 @@ from sklearn_sepclr import ContrastivePCA, ImageAugmentation, SepCLRTransformer
 from sklearn_sepclr.datasets import load_mnist_on_grass
 from sklearn_sepclr.metrics import background_collapse_from_estimator, probe_scores
 
-# The sibling helper module: on sys.path when a script runs as a file, added
-# here for when a test loads the script by path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cosine_schedule  # noqa: E402
+# The sibling helper module (a script's folder is first on sys.path).
+from _common import cosine_schedule
 
 
 class _DegradedViews(ImageAugmentation):

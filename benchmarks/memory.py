@@ -45,10 +45,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-# The sibling helper module: on sys.path when a script runs as a file, added
-# here for when a test loads the script by path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakRSS, StopAfter  # noqa: E402
+# The sibling helper module (a script's folder is first on sys.path).
+from _common import PeakRSS, StopAfter
 
 MB = 1e6
 N_COMMON = N_SALIENT = 32

@@ -92,14 +92,11 @@ import os
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-# The sibling helper module: on sys.path when a script runs as a file, added
-# here for when a test loads the script by path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import cosine_schedule  # noqa: E402
+# The sibling helper module (a script's folder is first on sys.path).
+from _common import cosine_schedule
 
 DATASETS = ("blobs", "mice", "mnist_grass", "textures", "dsprites")
 METHODS = (

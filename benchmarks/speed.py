@@ -47,15 +47,12 @@ import platform
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
 
-# The sibling helper module: on sys.path when a script runs as a file, added
-# here for when a test loads the script by path.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import PeakRSS, StopAfter  # noqa: E402
+# The sibling helper module (a script's folder is first on sys.path).
+from _common import PeakRSS, StopAfter
 
 
 @dataclasses.dataclass(frozen=True)

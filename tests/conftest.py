@@ -44,11 +44,20 @@ def no_training(monkeypatch):
 
 
 def load_benchmark(name):
-    """Import ``benchmarks/<name>.py`` by path (importing runs nothing)."""
+    """Import ``benchmarks/<name>.py`` by path (importing runs nothing).
+
+    A script run as a file finds its sibling ``_common`` module because Python
+    puts the script's folder first on ``sys.path``; a test loading it by path
+    puts that folder there itself.
+    """
     import importlib.util
+    import sys
     from pathlib import Path
 
-    script = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+    if str(folder) not in sys.path:
+        sys.path.insert(0, str(folder))
+    script = folder / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"{name}_benchmark", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
