@@ -19,6 +19,7 @@ EXTRAS = {
         "hypothesis>=6",
         "dask[distributed]>=2023.1",
         "pandas>=1.5",
+        "contrastive",  # the benchmark's peer cPCA, so its smoke tests cover it
         "ruff",
         "scikit-image>=0.22",
         "mlxtend>=0.23",

@@ -63,7 +63,8 @@ k-JEM's independence constraint and the background term, act.
 The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``n_salient`` components (its only space is salient) and PCA
 ``n_common + n_salient`` (capped at the number of features);
-``--linear-components`` overrides both.
+``--linear-components`` overrides both. Both cPCA implementations use
+ContrastivePCA's ``alpha="auto"`` rule; ``--cpca-alpha`` fixes another.
 
 Three experiment switches change SepCLR itself, for every SepCLR variant
 (``--cnn-widths`` also for the yardstick's encoder). ``--cnn-widths`` sets
@@ -295,14 +296,14 @@ def _fit_method(method, split, args, cache):
         return Z_train, Z_test, spaces, est
     X_train, X_test = split.flat(split.X_train), split.flat(split.X_test)
     if method == "contrastivepca":
-        est = ContrastivePCA(k_cpca, alpha="auto", standardize=standardize)
+        est = ContrastivePCA(k_cpca, alpha=args.cpca_alpha, standardize=standardize)
         est.fit(X_train[~g_train], X_train[g_train])
         cache["alpha"] = est.alpha_
         return est.transform(X_train), est.transform(X_test), {"salient": slice(None)}, est
     if method == "contrastive_pkg":
         if "alpha" not in cache:
             cache["alpha"] = (
-                ContrastivePCA(k_cpca, alpha="auto", standardize=standardize)
+                ContrastivePCA(k_cpca, alpha=args.cpca_alpha, standardize=standardize)
                 .fit(X_train[~g_train], X_train[g_train])
                 .alpha_
             )
@@ -567,6 +568,19 @@ def _parse_params(pairs):
     return params
 
 
+def _cpca_alpha_arg(value):
+    """``--cpca-alpha``: "auto" or a float >= 0."""
+    if value == "auto":
+        return value
+    try:
+        alpha = float(value)
+    except ValueError:
+        alpha = -1.0
+    if not alpha >= 0:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {value!r}")
+    return alpha
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         description="Probe-quality benchmark of SepCLR against cPCA, PCA and ablations."
@@ -586,6 +600,9 @@ def build_parser():
                         help="side of the images (default: each loader's)")
     parser.add_argument("--linear-components", type=int,
                         help="components of cPCA and PCA (default: as SepCLR's spaces)")
+    parser.add_argument("--cpca-alpha", type=_cpca_alpha_arg, default="auto",
+                        help="alpha of both cPCA implementations: auto (the default, "
+                        "ContrastivePCA's rule) or a number >= 0")
     parser.add_argument("--sepclr-param", dest="sepclr_params", action="append",
                         metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "

@@ -217,3 +217,26 @@ def test_quality_cosine_lr_schedule_decays_over_the_run():
     args = quality.build_parser().parse_args(["--image-epochs", "3"])
     args.sepclr_params = {}
     assert quality._sepclr(split, "full", args).callbacks is None
+
+
+def test_quality_cpca_alpha_reaches_both_implementations():
+    quality = _load_quality()
+    split = quality.load_dataset("blobs", 80, None, seed=0)
+
+    def fit(method, *argv):
+        args = quality.build_parser().parse_args(list(argv))
+        args.sepclr_params = {}
+        cache = {}
+        Z_train, _, _, est = quality._fit_method(method, split, args, cache)
+        return cache["alpha"], Z_train, est
+
+    auto, Z_auto, est = fit("contrastivepca")
+    assert est.alpha == "auto" and auto > 0
+    zero, Z_zero, est = fit("contrastivepca", "--cpca-alpha", "0")
+    assert zero == est.alpha_ == 0.0
+    assert not np.allclose(Z_auto, Z_zero)
+    for bad in ("-1", "nan", "large"):
+        with pytest.raises(quality.argparse.ArgumentTypeError):
+            quality._cpca_alpha_arg(bad)
+    pytest.importorskip("contrastive")
+    assert fit("contrastive_pkg", "--cpca-alpha", "2.5")[0] == 2.5
