@@ -229,9 +229,10 @@ class _PackageCPCA:
         return self
 
     def transform(self, X):
-        Z = self.model_.transform(
-            X, alpha_selection="manual", alpha_value=self.alpha
-        )
+        # The package reads alpha_value=0 as "not given" and raises; the
+        # smallest positive float gives the same contrastive covariance.
+        alpha = self.alpha or np.nextafter(0.0, 1.0)
+        Z = self.model_.transform(X, alpha_selection="manual", alpha_value=alpha)
         return np.real(Z)
 
 

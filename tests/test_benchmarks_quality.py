@@ -240,3 +240,7 @@ def test_quality_cpca_alpha_reaches_both_implementations():
             quality._cpca_alpha_arg(bad)
     pytest.importorskip("contrastive")
     assert fit("contrastive_pkg", "--cpca-alpha", "2.5")[0] == 2.5
+    # alpha = 0, which the package alone refuses ("alpha_value must be provided").
+    zero, Z_package, _ = fit("contrastive_pkg", "--cpca-alpha", "0")
+    assert zero == 0.0
+    assert Z_package.shape == Z_zero.shape and np.isfinite(Z_package).all()
