@@ -570,15 +570,17 @@ def _parse_params(pairs):
 
 
 def _cpca_alpha_arg(value):
-    """``--cpca-alpha``: "auto" or a float >= 0."""
+    """``--cpca-alpha``: "auto" or a finite float >= 0."""
     if value == "auto":
         return value
     try:
         alpha = float(value)
     except ValueError:
         alpha = -1.0
-    if not alpha >= 0:
-        raise argparse.ArgumentTypeError(f"expected 'auto' or a number >= 0, got {value!r}")
+    if not (np.isfinite(alpha) and alpha >= 0):
+        raise argparse.ArgumentTypeError(
+            f"expected 'auto' or a finite number >= 0, got {value!r}"
+        )
     return alpha
 
 
@@ -603,7 +605,7 @@ def build_parser():
                         help="components of cPCA and PCA (default: as SepCLR's spaces)")
     parser.add_argument("--cpca-alpha", type=_cpca_alpha_arg, default="auto",
                         help="alpha of both cPCA implementations: auto (the default, "
-                        "ContrastivePCA's rule) or a number >= 0")
+                        "ContrastivePCA's rule) or a finite number >= 0")
     parser.add_argument("--sepclr-param", dest="sepclr_params", action="append",
                         metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "

@@ -235,7 +235,7 @@ def test_quality_cpca_alpha_reaches_both_implementations():
     zero, Z_zero, est = fit("contrastivepca", "--cpca-alpha", "0")
     assert zero == est.alpha_ == 0.0
     assert not np.allclose(Z_auto, Z_zero)
-    for bad in ("-1", "nan", "large"):
+    for bad in ("-1", "nan", "inf", "large"):
         with pytest.raises(quality.argparse.ArgumentTypeError):
             quality._cpca_alpha_arg(bad)
     pytest.importorskip("contrastive")
