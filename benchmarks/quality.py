@@ -296,18 +296,19 @@ def _fit_method(method, split, args, cache):
             }
         return Z_train, Z_test, spaces, est
     X_train, X_test = split.flat(split.X_train), split.flat(split.X_test)
-    if method == "contrastivepca":
+
+    def contrastive_pca():
+        # Ours, fitted; the package's cPCA takes its alpha_ (--cpca-alpha or auto).
         est = ContrastivePCA(k_cpca, alpha=args.cpca_alpha, standardize=standardize)
-        est.fit(X_train[~g_train], X_train[g_train])
+        return est.fit(X_train[~g_train], X_train[g_train])
+
+    if method == "contrastivepca":
+        est = contrastive_pca()
         cache["alpha"] = est.alpha_
         return est.transform(X_train), est.transform(X_test), {"salient": slice(None)}, est
     if method == "contrastive_pkg":
         if "alpha" not in cache:
-            cache["alpha"] = (
-                ContrastivePCA(k_cpca, alpha=args.cpca_alpha, standardize=standardize)
-                .fit(X_train[~g_train], X_train[g_train])
-                .alpha_
-            )
+            cache["alpha"] = contrastive_pca().alpha_
         est = _PackageCPCA(max(2, k_cpca), cache["alpha"], standardize)
         est.fit(X_train[~g_train], X_train[g_train])
         Z = est.transform(np.concatenate([X_train, X_test]).astype(np.float64))
