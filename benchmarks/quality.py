@@ -576,13 +576,11 @@ def _cpca_alpha_arg(value):
         return value
     try:
         alpha = float(value)
+        if np.isfinite(alpha) and alpha >= 0:
+            return alpha
     except ValueError:
-        alpha = -1.0
-    if not (np.isfinite(alpha) and alpha >= 0):
-        raise argparse.ArgumentTypeError(
-            f"expected 'auto' or a finite number >= 0, got {value!r}"
-        )
-    return alpha
+        pass
+    raise argparse.ArgumentTypeError(f"expected 'auto' or a finite number >= 0, got {value!r}")
 
 
 def build_parser():
