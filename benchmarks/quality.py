@@ -257,6 +257,10 @@ def _sepclr(split, variant, args):
     elif variant == "plain":
         params.update(salient_weight=0.0, background_weight=0.0, jem_weight=0.0)
         params["output"] = "common"
+    if split.is_image and args.augmentation_params:
+        from sklearn_sepclr import ImageAugmentation
+
+        params["augmentation"] = ImageAugmentation(**args.augmentation_params)
     params.update(args.sepclr_params)
     est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
@@ -609,6 +613,11 @@ def build_parser():
                         metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "
                         "(JSON value), e.g. --sepclr-param lr=3e-4; repeatable")
+    parser.add_argument("--augmentation-param", dest="augmentation_params", action="append",
+                        metavar="KEY=VALUE",
+                        help="ImageAugmentation parameter for the SepCLR variants on images "
+                        "(JSON value; the others keep the library's), e.g. "
+                        "--augmentation-param brightness=0.8; repeatable")
     parser.add_argument("--cnn-widths", type=int, nargs=4, metavar="W",
                         help="channels of the four blocks of the image encoder "
                         "(default: the library's 32 64 128 256)")
@@ -653,6 +662,7 @@ def main(argv=None):
     if args.image_epochs is None:
         args.image_epochs = args.epochs
     args.sepclr_params = _parse_params(args.sepclr_params)
+    args.augmentation_params = _parse_params(args.augmentation_params)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"# quality benchmark: {vars(args)}")

@@ -244,3 +244,23 @@ def test_quality_cpca_alpha_reaches_both_implementations():
     zero, Z_package, _ = fit("contrastive_pkg", "--cpca-alpha", "0")
     assert zero == 0.0
     assert Z_package.shape == Z_zero.shape and np.isfinite(Z_package).all()
+
+
+def test_quality_augmentation_params_reach_the_image_views_only():
+    quality = _load_quality()
+    from sklearn_sepclr import ImageAugmentation
+
+    argv = ["--augmentation-param", "brightness=0.8",
+            "--augmentation-param", "crop_scale=[0.9, 1]"]
+
+    def estimator(name, *extra):
+        args = quality.build_parser().parse_args([*argv, *extra])
+        args.sepclr_params = {}
+        args.augmentation_params = quality._parse_params(args.augmentation_params)
+        return quality._sepclr(quality.load_dataset(name, 40, 8, seed=0), "full", args)
+
+    augment = estimator("textures").augmentation
+    assert isinstance(augment, ImageAugmentation)
+    assert augment.brightness == 0.8 and augment.crop_scale == (0.9, 1)
+    assert augment.contrast == ImageAugmentation().contrast  # the others: the library's
+    assert estimator("blobs").augmentation == "auto"  # tabular data keep theirs
