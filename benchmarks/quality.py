@@ -66,8 +66,11 @@ The linear methods get as many dimensions as SepCLR's spaces: cPCA
 ``--linear-components`` overrides both. Both cPCA implementations use
 ContrastivePCA's ``alpha="auto"`` rule; ``--cpca-alpha`` fixes another.
 
-Three experiment switches change SepCLR itself, for every SepCLR variant
-(``--cnn-widths`` also for the yardstick's encoder). ``--cnn-widths`` sets
+Four experiment switches change SepCLR itself, for every SepCLR variant
+(``--cnn-widths`` and ``--augmentation-param`` also for the yardstick).
+``--augmentation-param KEY=VALUE`` (repeatable) builds the image views from
+``ImageAugmentation(KEY=VALUE, ...)``, the library's values elsewhere (no
+effect on tabular data). ``--cnn-widths`` sets
 the channels of the four blocks of the ``cnn`` encoder (default 32 64 128
 256). ``--jem-bandwidth`` trains with another kernel width in the k-JEM
 term only (``shared``, the default, is the library's objective: k-JEM uses
@@ -78,7 +81,8 @@ without gradient). ``--lr-schedule cosine`` decays the learning rate to 0
 on a cosine over ``max_epochs`` (``constant``, the default, is the
 library's). They answer "is the encoder too small", "does k-JEM see the
 dependence at the salient codes' scale" and "does the optimiser need the
-decay that self-supervised recipes use"; see benchmarks/README.md.
+decay that self-supervised recipes use", and how strong the views should
+be; see benchmarks/README.md.
 
 Run ``python benchmarks/quality.py --help``; ``--quick`` runs on a 2-core
 CPU in under 10 minutes.
