@@ -565,17 +565,21 @@ def summarize(results):
     return frame[[c for c in order if c in frame.columns]]
 
 
-def _parse_params(pairs):
-    params = {}
-    for pair in pairs or []:
+class _ParamsAction(argparse.Action):
+    """A repeatable ``KEY=VALUE`` option gathered into a dict (the default:
+    empty). Values are read as JSON (lists become tuples), else kept as
+    strings."""
+
+    def __call__(self, parser, namespace, pair, option_string=None):
         key, _, value = pair.partition("=")
         try:
-            params[key] = json.loads(value)
+            value = json.loads(value)
         except json.JSONDecodeError:
-            params[key] = value
-        if isinstance(params[key], list):
-            params[key] = tuple(params[key])
-    return params
+            pass
+        if isinstance(value, list):
+            value = tuple(value)
+        # A new dict each time: the default one is shared by every parse.
+        setattr(namespace, self.dest, {**getattr(namespace, self.dest), key: value})
 
 
 def _cpca_alpha_arg(value):
@@ -613,12 +617,12 @@ def build_parser():
     parser.add_argument("--cpca-alpha", type=_cpca_alpha_arg, default="auto",
                         help="alpha of both cPCA implementations: auto (the default, "
                         "ContrastivePCA's rule) or a finite number >= 0")
-    parser.add_argument("--sepclr-param", dest="sepclr_params", action="append",
-                        metavar="KEY=VALUE",
+    parser.add_argument("--sepclr-param", dest="sepclr_params", action=_ParamsAction,
+                        default={}, metavar="KEY=VALUE",
                         help="extra SepCLRTransformer parameter for all SepCLR variants "
                         "(JSON value), e.g. --sepclr-param lr=3e-4; repeatable")
-    parser.add_argument("--augmentation-param", dest="augmentation_params", action="append",
-                        metavar="KEY=VALUE",
+    parser.add_argument("--augmentation-param", dest="augmentation_params",
+                        action=_ParamsAction, default={}, metavar="KEY=VALUE",
                         help="ImageAugmentation parameter for the SepCLR variants on images "
                         "(JSON value; the others keep the library's), e.g. "
                         "--augmentation-param brightness=0.8; repeatable")
@@ -665,8 +669,6 @@ def main(argv=None):
             setattr(args, key, value)
     if args.image_epochs is None:
         args.image_epochs = args.epochs
-    args.sepclr_params = _parse_params(args.sepclr_params)
-    args.augmentation_params = _parse_params(args.augmentation_params)
     if args.threads:
         torch.set_num_threads(args.threads)
     print(f"# quality benchmark: {vars(args)}")

@@ -191,7 +191,6 @@ def test_quality_cnn_widths_build_the_requested_encoder():
 
     def estimator(*argv):
         args = quality.build_parser().parse_args([*argv, "--image-epochs", "1"])
-        args.sepclr_params = {}
         return quality._sepclr(split, "full", args)
 
     est = estimator("--cnn-widths", "4", "8", "8", "16")
@@ -208,14 +207,12 @@ def test_quality_cosine_lr_schedule_decays_over_the_run():
     args = quality.build_parser().parse_args(
         ["--image-epochs", "3", "--lr-schedule", "cosine", "--cnn-widths", "4", "4", "4", "4"]
     )
-    args.sepclr_params = {}
     est = quality._sepclr(split, "full", args).set_params(device="cpu")
     est.fit(split.X_train, split.target_train.astype(int))
     lrs = est.net_.history[:, "event_lr"]
     # Epoch e trains at lr * (1 + cos(pi e / 3)) / 2: 1e-3, 7.5e-4, 2.5e-4.
     assert lrs == pytest.approx([1e-3, 7.5e-4, 2.5e-4])
     args = quality.build_parser().parse_args(["--image-epochs", "3"])
-    args.sepclr_params = {}
     assert quality._sepclr(split, "full", args).callbacks is None
 
 
@@ -225,7 +222,6 @@ def test_quality_cpca_alpha_reaches_both_implementations():
 
     def fit(method, *argv):
         args = quality.build_parser().parse_args(list(argv))
-        args.sepclr_params = {}
         cache = {}
         Z_train, _, _, est = quality._fit_method(method, split, args, cache)
         return cache["alpha"], Z_train, est
@@ -255,8 +251,6 @@ def test_quality_augmentation_params_reach_the_image_views_only():
 
     def estimator(name, *extra):
         args = quality.build_parser().parse_args([*argv, *extra])
-        args.sepclr_params = {}
-        args.augmentation_params = quality._parse_params(args.augmentation_params)
         return quality._sepclr(quality.load_dataset(name, 40, 8, seed=0), "full", args)
 
     augment = estimator("textures").augmentation
