@@ -73,6 +73,7 @@ class _SepCLRCriterion(nn.Module):
         salient_weight=1000.0,
         background_weight=1000.0,
         jem_weight=10.0,
+        salient_uniformity="per_background",
     ):
         super().__init__()
         self.temperature = temperature
@@ -80,6 +81,7 @@ class _SepCLRCriterion(nn.Module):
         self.salient_weight = salient_weight
         self.background_weight = background_weight
         self.jem_weight = jem_weight
+        self.salient_uniformity = salient_uniformity
 
     def forward(self, common1, common2, salient1, salient2, is_target):
         return sepclr_loss(
@@ -93,6 +95,7 @@ class _SepCLRCriterion(nn.Module):
             salient_weight=self.salient_weight,
             background_weight=self.background_weight,
             jem_weight=self.jem_weight,
+            salient_uniformity=self.salient_uniformity,
         )
 
 

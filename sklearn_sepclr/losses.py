@@ -24,6 +24,7 @@ __all__ = [
     "joint_entropy",
     "sepclr_loss",
     "TERM_NAMES",
+    "SALIENT_UNIFORMITY_MODES",
 ]
 
 #: Keys of the ``terms`` dictionary returned by :func:`sepclr_loss`.
@@ -35,6 +36,9 @@ TERM_NAMES = (
     "background",
     "jem",
 )
+
+#: Accepted values of ``salient_uniformity`` in :func:`sepclr_loss`.
+SALIENT_UNIFORMITY_MODES = ("per_background", "single")
 
 
 def _squared_distances(z):
@@ -159,6 +163,15 @@ def joint_entropy(common, salient, *, temperature=0.5):
     return (torch.logsumexp(log_kernel, dim=1) - math.log(n)).mean()
 
 
+def _salient_uniformity(salient_hat, is_target, mode, temperature):
+    """``U_s`` of one view; ``salient_hat`` has its background rows at s' = 0."""
+    if mode == "single":
+        # The target rows and one row of the constant s' = 0.
+        s_prime = salient_hat.new_zeros(1, salient_hat.shape[1])
+        salient_hat = torch.cat([salient_hat[is_target], s_prime])
+    return uniformity(salient_hat, temperature=temperature)
+
+
 def sepclr_loss(
     common1,
     common2,
@@ -171,6 +184,7 @@ def sepclr_loss(
     salient_weight=1000.0,
     background_weight=1000.0,
     jem_weight=10.0,
+    salient_uniformity="per_background",
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
 
@@ -195,6 +209,16 @@ def sepclr_loss(
         codes to the constant ``s' = 0``.
     jem_weight : float, default=10.0
         Weight ``lambda`` of the k-JEM term (0 switches it off).
+    salient_uniformity : {"per_background", "single"}, default="per_background"
+        How the constant ``s'`` enters the salient uniformity ``U_s``.
+        ``"per_background"`` is the paper's s'-uniformity: every background
+        row becomes one copy of ``s'``. With balanced batches a quarter of
+        the pairs are then ``s'``-``s'`` pairs of kernel value 1, which hold
+        most of the kernel sum once the targets spread, so the repulsion
+        between target codes gets a small share of the gradient.
+        ``"single"`` counts ``s'`` once: ``U_s`` is the uniformity of the
+        target codes together with one ``s'``, which spreads the targets
+        among themselves and away from ``s'``.
 
     Returns
     -------
@@ -204,7 +228,7 @@ def sepclr_loss(
         The unweighted terms, keyed by :data:`TERM_NAMES`:
         ``common_alignment`` (A_c), ``common_uniformity`` (U_c),
         ``salient_alignment`` (A_s, over targets), ``salient_uniformity``
-        (U_s, background rows replaced by s'), ``background`` (R, over
+        (U_s, see ``salient_uniformity``), ``background`` (R, over
         background samples) and ``jem`` (J).
 
     Notes
@@ -227,6 +251,11 @@ def sepclr_loss(
     >>> bool(total.isfinite())
     True
     """
+    if salient_uniformity not in SALIENT_UNIFORMITY_MODES:
+        raise ValueError(
+            f"salient_uniformity must be one of {SALIENT_UNIFORMITY_MODES}; "
+            f"got {salient_uniformity!r}."
+        )
     is_target = is_target.to(device=common1.device, dtype=torch.bool)
     is_background = ~is_target
     tau = temperature
@@ -246,7 +275,10 @@ def sepclr_loss(
         * (uniformity(c1, temperature=tau) + uniformity(c2, temperature=tau)),
         "salient_alignment": alignment(salient1, salient2, temperature=tau, mask=is_target),
         "salient_uniformity": 0.5
-        * (uniformity(sh1, temperature=tau) + uniformity(sh2, temperature=tau)),
+        * (
+            _salient_uniformity(sh1, is_target, salient_uniformity, tau)
+            + _salient_uniformity(sh2, is_target, salient_uniformity, tau)
+        ),
         "background": background_norm,
         "jem": 0.5
         * (

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from sklearn_sepclr.losses import (
+    SALIENT_UNIFORMITY_MODES,
     TERM_NAMES,
     alignment,
     joint_entropy,
@@ -137,6 +138,64 @@ def test_defaults_are_the_papers():
         jem_weight=10.0,
     )
     assert total.item() == explicit.item()
+
+
+def test_single_s_prime_uniformity_by_hand():
+    # Targets at 1 and 3 on a line, s' = 0 once: pairs (1, 3), (1, 0), (3, 0).
+    s = torch.tensor([[9.0], [1.0], [3.0], [7.0], [5.0]])
+    is_target = torch.tensor([False, True, True, False, False])
+    c = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
+    _, single = sepclr_loss(c, c, s, s, is_target, salient_uniformity="single")
+    expected = math.log((math.exp(-4) + math.exp(-1) + math.exp(-9)) / 3)
+    assert single["salient_uniformity"].item() == pytest.approx(expected)
+    # The paper's form counts s' once per background row: three copies, so
+    # three s'-s' pairs of kernel 1 among the ten.
+    _, paper = sepclr_loss(c, c, s, s, is_target)
+    expected = math.log((3 + math.exp(-4) + 3 * (math.exp(-1) + math.exp(-9))) / 10)
+    assert paper["salient_uniformity"].item() == pytest.approx(expected)
+    # Every other term is the same in both modes.
+    for name in TERM_NAMES:
+        if name != "salient_uniformity":
+            assert single[name].item() == paper[name].item(), name
+
+
+def test_single_s_prime_repels_targets_more_strongly():
+    # Two targets close together among many background rows: the paper's
+    # s'-uniformity spends its gradient on the s'-s' block, the single-s'
+    # form pushes the two targets apart much harder.
+    s = torch.zeros(10, 2, dtype=torch.float64)
+    s[0] = torch.tensor([2.0, 0.0])
+    s[1] = torch.tensor([2.0, 0.3])
+    is_target = torch.zeros(10, dtype=torch.bool)
+    is_target[:2] = True
+    c = torch.randn(10, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    pull_apart = {}
+    for mode in SALIENT_UNIFORMITY_MODES:
+        z = s.clone().requires_grad_(True)
+        _, terms = sepclr_loss(c, c, z, z, is_target, salient_uniformity=mode)
+        (grad,) = torch.autograd.grad(terms["salient_uniformity"], z)
+        # Descent moves target 1 along -grad; its component along (t1 - t0).
+        pull_apart[mode] = float(-grad[1] @ (s[1] - s[0]))
+    assert pull_apart["per_background"] > 0
+    assert pull_apart["single"] > 5 * pull_apart["per_background"]
+
+
+def test_unknown_salient_uniformity_is_rejected():
+    with pytest.raises(ValueError, match="salient_uniformity must be one of"):
+        sepclr_loss(*_batch(), salient_uniformity="targets")
+
+
+@pytest.mark.parametrize("group", [True, False], ids=["target-only", "background-only"])
+def test_single_s_prime_is_finite_on_one_group_batches(group):
+    c1, c2, s1, s2, _ = _batch()
+    s1.requires_grad_(True)
+    is_target = torch.full((4,), group)
+    total, terms = sepclr_loss(c1, c2, s1, s2, is_target, salient_uniformity="single")
+    total.backward()
+    assert torch.isfinite(total) and torch.isfinite(s1.grad).all()
+    if not group:
+        # s' alone: one point, no pair, U_s = 0.
+        assert terms["salient_uniformity"].item() == 0.0
 
 
 def test_background_salient_rows_get_gradient_only_from_background_term():

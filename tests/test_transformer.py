@@ -145,6 +145,23 @@ def test_history_holds_loss_and_every_term(blobs, tiny):
     assert est.history_[-1, "train_background"] >= 0
 
 
+def test_salient_uniformity_reaches_the_loss(blobs, tiny):
+    paper = _fit(blobs, **tiny)
+    single = _fit(blobs, salient_uniformity="single", **tiny)
+    assert paper.net_.criterion_.salient_uniformity == "per_background"
+    assert single.net_.criterion_.salient_uniformity == "single"
+    # Same seed, same first batch: only U_s (and what it trains) differs.
+    first = {name: est.history_[0, "batches"][0] for name, est in
+             (("paper", paper), ("single", single))}
+    assert first["paper"]["train_common_alignment"] == first["single"]["train_common_alignment"]
+    assert first["paper"]["train_salient_uniformity"] != first["single"][
+        "train_salient_uniformity"
+    ]
+    assert not np.allclose(paper.transform(blobs.X_target), single.transform(blobs.X_target))
+    with pytest.raises(ValueError, match="salient_uniformity"):
+        _fit(blobs, salient_uniformity="targets", **tiny)
+
+
 def test_same_seed_same_features_and_global_rng_untouched(blobs, tiny):
     torch.manual_seed(123)
     state = torch.get_rng_state()
