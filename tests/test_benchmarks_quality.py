@@ -258,3 +258,25 @@ def test_quality_augmentation_params_reach_the_image_views_only():
     assert augment.brightness == 0.8 and augment.crop_scale == (0.9, 1)
     assert augment.contrast == ImageAugmentation().contrast  # the others: the library's
     assert estimator("blobs").augmentation == "auto"  # tabular data keep theirs
+
+
+def test_quality_plain_target_trains_on_the_targets_alone():
+    # Changing the background training rows leaves the targets-only fit's
+    # features of the target rows as they were, and moves the pooled fit's.
+    quality = _load_quality()
+    args = quality.build_parser().parse_args(
+        ["--epochs", "2", "--device", "cpu", "--sepclr-param", "hidden_layer_sizes=[16]"]
+    )
+
+    def target_features(method, split):
+        Z_train, _, spaces, _ = quality._fit_method(method, split, args, {})
+        assert list(spaces) == ["all"]
+        return Z_train[split.target_train]
+
+    split = quality.load_dataset("blobs", 120, None, seed=0)
+    before = {m: target_features(m, split) for m in ("sepclr_plain_target", "sepclr_plain")}
+    background = ~split.target_train
+    split.X_train[background] = split.X_train[background][::-1] + 1.0
+    after = {m: target_features(m, split) for m in before}
+    np.testing.assert_array_equal(after["sepclr_plain_target"], before["sepclr_plain_target"])
+    assert not np.allclose(after["sepclr_plain"], before["sepclr_plain"])
