@@ -369,6 +369,33 @@ def _identity(x, generator):
     return x
 
 
+def _mix_with_background(views, is_target, strength, generator):
+    """Blend every view with the same view of a random background of its batch.
+
+    Row ``i`` becomes ``w_i * views[i] + (1 - w_i) * views[j_i]``, with
+    ``j_i`` a background row of the batch drawn uniformly (with replacement)
+    and ``w_i ~ U(1 - strength, 1)``. A target keeps its salient pattern, at
+    weight ``w_i`` or more, over a mixture of two backgrounds' common
+    variation; a background blended with a background stays one. A batch
+    without background rows is returned unchanged.
+
+    Sync-free on accelerators: the partners are drawn by indexing the rows
+    sorted with the backgrounds first, never by reading the number of
+    backgrounds back to the host.
+    """
+    n = len(views)
+    is_background = ~is_target.to(device=views.device, dtype=torch.bool)
+    n_background = is_background.sum()
+    backgrounds_first = torch.argsort(is_background.logical_not().to(torch.uint8), stable=True)
+    u = torch.rand(n, generator=generator, device=views.device, dtype=views.dtype)
+    rank = (u * n_background).long().clamp_(max=n_background - 1).clamp_(min=0)
+    partner = views[backgrounds_first[rank]]
+    w = torch.rand(n, generator=generator, device=views.device, dtype=views.dtype)
+    weight = torch.where(n_background > 0, (1 - strength) + strength * w, 1.0)
+    weight = weight.view(n, *([1] * (views.dim() - 1)))
+    return _blend(views, partner, weight)
+
+
 def _resolve_augmentation(augmentation, is_image):
     """Map the estimator's ``augmentation`` parameter to a callable.
 

@@ -25,6 +25,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, PassthroughScoring
 from torch import nn
 
+from ._augment import _mix_with_background
 from ._distributed import (
     _broadcast_buffers,
     _gather_loss_inputs,
@@ -229,11 +230,13 @@ class _SepCLRNet(NeuralNet):
     """skorch net training a :class:`~sklearn_sepclr._modules._SepCLRModule`.
 
     Extra parameters beside skorch's: ``augmentation`` (a callable
-    ``augment(x, generator)``), ``seed`` (root of every random stream of the
-    fit), ``precision`` ("32" or "bf16"), ``max_grad_norm`` (clip the
-    gradient norm, or None), ``compile_options`` (None, or keyword
-    arguments of :func:`torch.compile` for the training projection) and
-    ``distributed`` (train data-parallel over the default process group of
+    ``augment(x, generator)``), ``background_mixing`` (the largest weight
+    of the background blended into each view, 0 for none), ``seed`` (root
+    of every random stream of the fit), ``precision`` ("32" or "bf16"),
+    ``max_grad_norm`` (clip the gradient norm, or None),
+    ``compile_options`` (None, or keyword arguments of
+    :func:`torch.compile` for the training projection) and ``distributed``
+    (train data-parallel over the default process group of
     :mod:`torch.distributed`, see :mod:`sklearn_sepclr._distributed`).
     """
 
@@ -241,6 +244,7 @@ class _SepCLRNet(NeuralNet):
         self,
         *args,
         augmentation=None,
+        background_mixing=0.0,
         seed=0,
         precision="32",
         max_grad_norm=None,
@@ -250,6 +254,7 @@ class _SepCLRNet(NeuralNet):
     ):
         super().__init__(*args, **kwargs)
         self.augmentation = augmentation
+        self.background_mixing = background_mixing
         self.seed = seed
         self.precision = precision
         self.max_grad_norm = max_grad_norm
@@ -404,9 +409,20 @@ class _SepCLRNet(NeuralNet):
         self._record_epoch(prefix, pending)
 
     # -- the training step, one overridable piece at a time ---------------
-    def make_views(self, x, generator):
-        """Two augmented views of the batch, stacked as ``[view1; view2]``."""
-        return torch.cat([self.augmentation(x, generator), self.augmentation(x, generator)])
+    def make_views(self, x, is_target, generator):
+        """Two augmented views of the batch, stacked as ``[view1; view2]``.
+
+        With ``background_mixing`` above 0, each view is then blended with
+        the same view of a random background of the batch
+        (``_augment._mix_with_background``).
+        """
+        views = []
+        for _ in range(2):
+            view = self.augmentation(x, generator)
+            if self.background_mixing:
+                view = _mix_with_background(view, is_target, self.background_mixing, generator)
+            views.append(view)
+        return torch.cat(views)
 
     def compute_loss(self, x, is_target, generator):
         """SepCLR loss of one batch and its unweighted terms.
@@ -416,7 +432,7 @@ class _SepCLRNet(NeuralNet):
         reference implementation, and the convolutions run on one large
         batch instead of two half-size ones.
         """
-        views = self.make_views(x, generator)
+        views = self.make_views(x, is_target, generator)
         if views.dim() == 4:
             # The image encoders are channels-last (faster convolutions).
             views = views.contiguous(memory_format=torch.channels_last)

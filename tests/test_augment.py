@@ -9,6 +9,7 @@ from sklearn_sepclr._augment import (
     TabularAugmentation,
     _Draws,
     _identity,
+    _mix_with_background,
     _resolve_augmentation,
 )
 
@@ -237,3 +238,57 @@ def test_image_ignores_autocast():
         out = augment(x, _generator())
     assert out.dtype == torch.float32
     torch.testing.assert_close(out, augment(x, _generator()))
+
+
+# --- background mixing -------------------------------------------------------
+
+
+def _two_groups(n_background=40, n_target=60):
+    """Backgrounds valued 0..n_bg-1 (one per row), targets valued 1000."""
+    is_target = torch.arange(n_background + n_target) >= n_background
+    x = torch.where(is_target, 1000.0, torch.arange(n_background + n_target).float())
+    return x[:, None, None, None].expand(-1, 1, 2, 2).clone(), is_target
+
+
+def test_background_mixing_blends_every_row_with_a_background_only():
+    x, is_target = _two_groups()
+    out = _mix_with_background(x, is_target, 0.5, _generator())
+    assert out.shape == x.shape
+    # Each sample is blended as a whole: one weight, one partner per row.
+    assert torch.equal(out, out[:, :1, :1, :1].expand_as(out))
+    v = out[:, 0, 0, 0]
+    # A background blended with a background stays in the backgrounds' range
+    # (0..39); a target with a target would stay at 1000.
+    assert (v[~is_target] >= 0).all() and (v[~is_target] <= 39).all()
+    # Target rows: w * 1000 + (1 - w) * b, w in [0.5, 1], b a background value.
+    assert (v[is_target] >= 500).all() and (v[is_target] < 1000).all()
+
+
+def test_background_mixing_draws_weights_and_partners_over_their_ranges():
+    n = 4000
+    is_target = torch.arange(n) % 2 == 1
+    x = torch.where(is_target, 1.0, 0.0)[:, None]  # every background is 0
+    for strength in (0.2, 0.5, 1.0):
+        w = _mix_with_background(x, is_target, strength, _generator())[is_target, 0]
+        assert w.min() >= 1 - strength and w.max() <= 1
+        assert w.min() < 1 - 0.95 * strength and w.max() > 1 - 0.05 * strength
+    # Partners: feature 0 is 1 on backgrounds, feature 1 their index b, so a
+    # target row (0, 0) becomes ((1 - w), (1 - w) b) and b is their ratio.
+    x = torch.stack([(~is_target).float(), torch.where(is_target, 0.0, torch.arange(n) / 2)], 1)
+    out = _mix_with_background(x, is_target, 1.0, _generator())[is_target].double()
+    partner = torch.round(out[:, 1] / out[:, 0]).long()
+    assert (partner >= 0).all() and (partner < n // 2).all()
+    # 2,000 draws with replacement among 2,000 backgrounds: 1 - 1/e of them
+    # (about 1,264) are drawn; a draw among a few would give far fewer.
+    assert 1180 < len(torch.unique(partner)) < 1350
+
+
+def test_background_mixing_is_reproducible_and_leaves_batches_without_background():
+    x, is_target = _two_groups()
+    first = _mix_with_background(x, is_target, 0.5, _generator(3))
+    assert torch.equal(first, _mix_with_background(x, is_target, 0.5, _generator(3)))
+    assert not torch.equal(first, _mix_with_background(x, is_target, 0.5, _generator(4)))
+    only_targets = torch.ones(len(x), dtype=torch.bool)
+    assert torch.equal(_mix_with_background(x, only_targets, 0.5, _generator()), x)
+    tabular = torch.randn(10, 3)
+    assert _mix_with_background(tabular, torch.arange(10) >= 5, 0.5, _generator()).shape == (10, 3)

@@ -33,6 +33,26 @@ def _tiny_cnn(**params):
     return SepCLRTransformer(**{**config, **params})
 
 
+def test_background_mixing_blends_image_views(images):
+    X, groups = images
+    off = _tiny_cnn().fit(X, groups)
+    assert off.net_.background_mixing == 0.0  # off by default, images too
+    mixed = _tiny_cnn(background_mixing=0.5).fit(X, groups)
+    assert mixed.net_.background_mixing == 0.5
+    assert not np.allclose(off.transform(X), mixed.transform(X))
+    # The views of one batch: backgrounds (no square) stay free of the
+    # targets' bright square; targets keep it at half strength or more.
+    x = torch.as_tensor(X, dtype=torch.float32) / 255
+    is_target = torch.as_tensor(groups == 1)
+    mixed.net_.augmentation = lambda batch, generator: batch
+    views = mixed.net_.make_views(x, is_target, torch.Generator().manual_seed(0))
+    square = views[:, :, 3:8, 3:8]
+    group = torch.cat([is_target, is_target])
+    assert square[~group].max() <= 119 / 255  # the backgrounds' pixels are 0..119
+    assert square[group].min() >= 0.5 * 250 / 255
+    assert not torch.equal(views[: len(x)], views[len(x) :])  # two draws
+
+
 def test_nd_and_flattened_images_give_identical_results(images):
     X, groups = images
     nd = _tiny_cnn().fit(X, groups)

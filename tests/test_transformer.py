@@ -162,6 +162,33 @@ def test_salient_uniformity_reaches_the_loss(blobs, tiny):
         _fit(blobs, salient_uniformity="targets", **tiny)
 
 
+def test_background_mixing_reaches_the_views(blobs, tiny):
+    off = _fit(blobs, **tiny)
+    assert off.net_.background_mixing == 0.0  # the default
+    mixed = _fit(blobs, background_mixing=0.5, **tiny)
+    assert mixed.net_.background_mixing == 0.5
+    # Off, the views are the augmentation's own two draws, as before the option.
+    x = torch.as_tensor(blobs.X_target[:8], dtype=torch.float32)
+    is_target = torch.arange(8) >= 4
+    views = off.net_.make_views(x, is_target, torch.Generator().manual_seed(0))
+    g = torch.Generator().manual_seed(0)
+    expected = torch.cat([off.net_.augmentation(x, g), off.net_.augmentation(x, g)])
+    assert torch.equal(views, expected)
+    # On, the same seed trains on other views from the first batch on.
+    first = [est.history_[0, "batches"][0]["train_common_alignment"] for est in (off, mixed)]
+    assert first[0] != first[1]
+    assert not np.allclose(off.transform(blobs.X_target), mixed.transform(blobs.X_target))
+    for bad in (-0.1, 1.5, "auto"):
+        with pytest.raises(ValueError, match="background_mixing"):
+            _fit(blobs, background_mixing=bad, **tiny)
+
+
+def test_warm_start_takes_the_new_background_mixing(blobs, tiny):
+    est = _fit(blobs, warm_start=True, **tiny)
+    est.set_params(background_mixing=0.25).fit(blobs.X_background, blobs.X_target)
+    assert est.net_.background_mixing == 0.25
+
+
 def test_same_seed_same_features_and_global_rng_untouched(blobs, tiny):
     torch.manual_seed(123)
     state = torch.get_rng_state()
