@@ -280,3 +280,10 @@ def test_quality_plain_target_trains_on_the_targets_alone():
     after = {m: target_features(m, split) for m in before}
     np.testing.assert_array_equal(after["sepclr_plain_target"], before["sepclr_plain_target"])
     assert not np.allclose(after["sepclr_plain"], before["sepclr_plain"])
+
+
+def test_quality_default_methods_leave_out_the_diagnostic():
+    quality = _load_quality()
+    args = quality.build_parser().parse_args([])
+    assert "sepclr_plain_target" not in args.methods
+    assert set(args.methods) == set(quality.METHODS) - {"sepclr_plain_target"}
