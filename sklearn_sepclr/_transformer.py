@@ -94,14 +94,15 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         background_view``, with ``w ~ U(1 - background_mixing, 1)`` drawn per
         sample. A target view keeps its salient pattern over a mix of two
         samples' common variation, which the salient encoder must then
-        ignore; a background blended with a background stays a background.
-        Not part of the paper's method; 0 (the default) switches it off. On
-        the package's natural-image benchmarks (16 px, 1,400 training
-        images, three seeds) 0.5 read the salient digit 6.0 points better on
-        textures + MNIST and 3.3 points better on MNIST on grass, as much as
-        ``salient_uniformity="single"`` (the two do not add up), but
-        weakened the background collapse (ratio 0.10 to 0.15 and 0.08 to
-        0.12); on the dSprites grid it did not help. See
+        ignore; a background blended with a background stays a background
+        (in data-parallel training, partners come from the process's share
+        of the batch). Not part of the paper's method; 0 (the default)
+        switches it off. On the package's natural-image benchmarks (16 px,
+        1,400 training images, three seeds) 0.5 read the salient digit 6.0
+        points better on textures + MNIST and 3.3 points better on MNIST on
+        grass, as much as ``salient_uniformity="single"`` (the two do not
+        add up), but weakened the background collapse (ratio 0.10 to 0.15
+        and 0.08 to 0.12); on the dSprites grid it did not help. See
         ``benchmarks/README.md``.
     temperature : float, default=0.5
         Bandwidth ``tau`` of the Gaussian kernel of every term.
