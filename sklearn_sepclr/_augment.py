@@ -384,14 +384,13 @@ def _mix_with_background(views, is_target, strength, generator):
     backgrounds back to the host.
     """
     n = len(views)
-    is_background = ~is_target.to(device=views.device, dtype=torch.bool)
-    n_background = is_background.sum()
-    backgrounds_first = torch.argsort(is_background.logical_not().to(torch.uint8), stable=True)
-    u = torch.rand(n, generator=generator, device=views.device, dtype=views.dtype)
-    rank = (u * n_background).long().clamp_(max=n_background - 1).clamp_(min=0)
+    is_target = is_target.to(device=views.device, dtype=torch.bool)
+    n_background = n - is_target.sum()
+    backgrounds_first = torch.argsort(is_target.to(torch.uint8), stable=True)
+    draws = _Draws(n, generator, views.device, views.dtype)
+    rank = (draws.uniform(0, 1) * n_background).long().clamp_(max=n_background - 1).clamp_(min=0)
     partner = views[backgrounds_first[rank]]
-    w = torch.rand(n, generator=generator, device=views.device, dtype=views.dtype)
-    weight = torch.where(n_background > 0, (1 - strength) + strength * w, 1.0)
+    weight = torch.where(n_background > 0, draws.uniform(1 - strength, 1), 1.0)
     weight = weight.view(n, *([1] * (views.dim() - 1)))
     return _blend(views, partner, weight)
 

@@ -105,8 +105,8 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         and 0.08 to 0.12). With ``max_epochs=300`` its gain on textures +
         MNIST doubled (11.8 points over 300 epochs without it) and the
         collapse returned under 0.1 on average; on MNIST on grass it
-        gained less than a point from the longer run. On the dSprites grid and on
-        tabular data it did not help. See ``benchmarks/README.md``.
+        gained less than a point from the longer run. On the dSprites grid
+        and on tabular data it did not help. See ``benchmarks/README.md``.
     temperature : float, default=0.5
         Bandwidth ``tau`` of the Gaussian kernel of every term.
     uniformity_weight : float, default=2.0
