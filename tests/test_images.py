@@ -33,10 +33,59 @@ def _tiny_cnn(**params):
     return SepCLRTransformer(**{**config, **params})
 
 
+class _Stop(Exception):
+    pass
+
+
+def _settings_at_train_begin(est, *fit_args):
+    """The net's ``max_epochs`` and ``background_mixing`` when training
+    starts; the fit is stopped there (a 300-epoch default is not run)."""
+    from skorch.callbacks import Callback
+
+    seen = {}
+
+    class Peek(Callback):
+        def on_train_begin(self, net, **kwargs):
+            seen.update(max_epochs=net.max_epochs, background_mixing=net.background_mixing)
+            raise _Stop
+
+    with pytest.raises(_Stop):
+        est.set_params(callbacks=[("peek", Peek())]).fit(*fit_args)
+    return seen
+
+
+def test_auto_defaults_depend_on_the_kind_of_data(images):
+    X, groups = images
+    auto = dict(max_epochs="auto", background_mixing="auto")
+    image = _settings_at_train_begin(_tiny_cnn(**auto), X, groups)
+    assert image == {"max_epochs": 300, "background_mixing": 0.5}
+    # The same images as rows (tabular data): the tabular defaults.
+    rows = SepCLRTransformer(n_common=2, n_salient=2, hidden_layer_sizes=(8,), device="cpu")
+    tabular = _settings_at_train_begin(rows, X.reshape(len(X), -1) / 255.0, groups)
+    assert tabular == {"max_epochs": 100, "background_mixing": 0.0}
+    # Flattened images with image_shape are images.
+    flat = _tiny_cnn(image_shape=(1, 12, 12), **auto)
+    assert _settings_at_train_begin(flat, X.reshape(len(X), -1), groups) == image
+    # Numbers are taken as given, on images too.
+    given = _tiny_cnn(max_epochs=3, background_mixing=0.0)
+    assert _settings_at_train_begin(given, X, groups) == {
+        "max_epochs": 3,
+        "background_mixing": 0.0,
+    }
+
+
+def test_warm_start_resolves_auto_for_images(images):
+    X, groups = images
+    est = _tiny_cnn(warm_start=True, background_mixing=0.25).fit(X, groups)
+    est.set_params(background_mixing="auto", max_epochs=2).fit(X, groups)
+    assert est.net_.background_mixing == 0.5
+    assert len(est.history_) == 3
+
+
 def test_background_mixing_blends_image_views(images):
     X, groups = images
-    off = _tiny_cnn().fit(X, groups)
-    assert off.net_.background_mixing == 0.0  # off by default, images too
+    off = _tiny_cnn(background_mixing=0.0).fit(X, groups)
+    assert off.net_.background_mixing == 0.0
     mixed = _tiny_cnn(background_mixing=0.5).fit(X, groups)
     assert mixed.net_.background_mixing == 0.5
     assert not np.allclose(off.transform(X), mixed.transform(X))

@@ -164,7 +164,7 @@ def test_salient_uniformity_reaches_the_loss(blobs, tiny):
 
 def test_background_mixing_reaches_the_views(blobs, tiny):
     off = _fit(blobs, **tiny)
-    assert off.net_.background_mixing == 0.0  # the default
+    assert off.net_.background_mixing == 0.0  # "auto" on tabular data
     mixed = _fit(blobs, background_mixing=0.5, **tiny)
     assert mixed.net_.background_mixing == 0.5
     # Off, the views are the augmentation's own two draws, as before the option.
@@ -178,7 +178,7 @@ def test_background_mixing_reaches_the_views(blobs, tiny):
     first = [est.history_[0, "batches"][0]["train_common_alignment"] for est in (off, mixed)]
     assert first[0] != first[1]
     assert not np.allclose(off.transform(blobs.X_target), mixed.transform(blobs.X_target))
-    for bad in (-0.1, 1.5, "auto"):
+    for bad in (-0.1, 1.5, "always"):
         with pytest.raises(ValueError, match="background_mixing"):
             _fit(blobs, background_mixing=bad, **tiny)
 
