@@ -284,9 +284,20 @@ def _sepclr(split, variant, args):
     est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
         # Over the estimator's resolved max_epochs: set here, by
-        # --sepclr-param, or the library's default.
-        est.set_params(callbacks=[*(est.callbacks or []), cosine_schedule(est.max_epochs)])
+        # --sepclr-param, or the library's default for the data type.
+        epochs = _resolved_epochs(est, split.is_image)
+        est.set_params(callbacks=[*(est.callbacks or []), cosine_schedule(epochs)])
     return est
+
+
+def _resolved_epochs(est, is_image):
+    """``est.max_epochs``, with the library's ``"auto"`` resolved for images
+    or tabular data (before fit, which resolves it the same way)."""
+    from sklearn_sepclr._transformer import _auto_default
+
+    if isinstance(est.max_epochs, str):
+        return _auto_default("max_epochs", is_image)
+    return est.max_epochs
 
 
 def _fit_method(method, split, args, cache):
@@ -448,7 +459,7 @@ def _supervised(split, reference, args):
     X = torch.as_tensor(split.X_train[rows], device=device)
     y = torch.as_tensor(labels, device=device)
     epochs = args.image_epochs if split.is_image else args.epochs
-    epochs = reference.max_epochs if epochs is None else epochs
+    epochs = _resolved_epochs(reference, split.is_image) if epochs is None else epochs
     batch = min(_SUPERVISED_BATCH, len(X))
     with _forked_torch_rng(args.seed, device):
         generator = torch.Generator(device=device).manual_seed(args.seed)

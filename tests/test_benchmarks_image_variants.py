@@ -27,3 +27,11 @@ def test_image_variants_cosine_schedule_spans_the_requested_epochs():
         assert name == "lr_schedule"
         assert schedule.T_max == epochs
     assert image_variants._variants(7)["weight_decay"] == {"weight_decay": 5e-4}
+
+
+def test_image_variants_start_from_the_recorded_defaults():
+    # README.md's variant table was measured without the background blend
+    # that the library's image defaults now add; "blend" is that addition.
+    image_variants = load_benchmark("image_variants")
+    assert image_variants._BASE["background_mixing"] == 0.0
+    assert image_variants._variants(7)["blend"] == {"background_mixing": 0.5}

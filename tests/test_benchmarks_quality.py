@@ -214,6 +214,13 @@ def test_quality_cosine_lr_schedule_decays_over_the_run():
     assert lrs == pytest.approx([1e-3, 7.5e-4, 2.5e-4])
     args = quality.build_parser().parse_args(["--image-epochs", "3"])
     assert quality._sepclr(split, "full", args).callbacks is None
+    # Without --image-epochs the schedule spans the library's image default,
+    # and tabular data get theirs.
+    for name, size, epochs in (("textures", 8, 300), ("blobs", None, 100)):
+        args = quality.build_parser().parse_args(["--lr-schedule", "cosine"])
+        est = quality._sepclr(quality.load_dataset(name, 40, size, seed=0), "full", args)
+        assert est.max_epochs == "auto"
+        assert dict(est.callbacks)["lr_schedule"].kwargs["T_max"] == epochs
 
 
 def test_quality_cpca_alpha_reaches_both_implementations():
