@@ -293,11 +293,9 @@ def _sepclr(split, variant, args):
 def _resolved_epochs(est, is_image):
     """``est.max_epochs``, with the library's ``"auto"`` resolved for images
     or tabular data (before fit, which resolves it the same way)."""
-    from sklearn_sepclr._transformer import _auto_default
+    from sklearn_sepclr._transformer import _resolve_auto
 
-    if isinstance(est.max_epochs, str):
-        return _auto_default("max_epochs", is_image)
-    return est.max_epochs
+    return _resolve_auto("max_epochs", est.max_epochs, is_image)
 
 
 def _fit_method(method, split, args, cache):

@@ -48,9 +48,12 @@ _AUTO_DEFAULTS = {
 }
 
 
-def _auto_default(name, is_image):
-    """The value ``"auto"`` stands for in parameter ``name`` on this kind of data."""
-    return _AUTO_DEFAULTS[name]["image" if is_image else "tabular"]
+def _resolve_auto(name, value, is_image):
+    """``value`` of parameter ``name``, with ``"auto"`` replaced by what it
+    stands for on this kind of data (images or tabular)."""
+    if isinstance(value, str):
+        return _AUTO_DEFAULTS[name]["image" if is_image else "tabular"]
+    return value
 
 
 class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
@@ -479,8 +482,7 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     def _resolved(self, name):
         """Parameter ``name`` with ``"auto"`` replaced by its value for the
         fitted kind of data (images or tabular; see ``_AUTO_DEFAULTS``)."""
-        value = getattr(self, name)
-        return _auto_default(name, self._is_image) if isinstance(value, str) else value
+        return _resolve_auto(name, getattr(self, name), self._is_image)
 
     def _make_criterion(self):
         return _SepCLRCriterion(
