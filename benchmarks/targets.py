@@ -1,0 +1,271 @@
+"""Judge the quality targets of ``quality.py`` runs: met or missed, per dataset.
+
+Usage::
+
+    python benchmarks/targets.py RUN.json [RUN.json ...] [--markdown]
+
+Each file is what ``quality.py --json`` writes: one seed, any datasets and
+methods. The files are pooled: a dataset's seeds are averaged, and SepCLR's
+rows may come from one run and the baselines' from another, as long as
+they share the split (the same sizes, seed and baseline settings; the
+script refuses to pool otherwise). The targets, on the mean over the seeds:
+
+1. **Salient probe.** SepCLR's salient space reads the salient attribute
+   better than the best of cPCA (``contrastivepca``, ``contrastive_pkg``)
+   and PCA on the same split, by at least 5 points on the image datasets
+   (the best baseline is taken per seed, then averaged).
+2. **Leakage.** The common space reads the salient attribute within 10
+   points of chance, and the salient space reads the common attribute
+   within 10 points of chance where the dataset has one.
+3. **Collapse.** The background's mean salient-projection norm is under a
+   tenth of the targets'.
+4. **Ablations.** Without k-JEM (``sepclr_no_jem``) the common space reads
+   more of the salient attribute than SepCLR's does; plain contrastive
+   learning (``sepclr_plain``) does not separate: its one space reads the
+   salient attribute more than 10 points over chance, so no space of it is
+   free of the salient attribute.
+
+Targets 1, 2 and 4 are judged on the representations (``sepclr``) and on
+the projections (``sepclr@proj``); a verdict is ``met`` when the
+representations meet it, ``met on projections`` when only those do,
+``missed``, or ``not measured`` when the runs lack the rows it needs.
+"""
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import pandas as pd
+
+IMAGE_DATASETS = ("mnist_grass", "textures", "dsprites")
+#: quality.py's order; other datasets follow, sorted.
+DATASET_ORDER = ("blobs", "mice", *IMAGE_DATASETS)
+#: Margin of the salient probe over the best baseline (0: strictly higher).
+IMAGE_MARGIN = 0.05
+LEAKAGE_MARGIN = 0.10
+COLLAPSE_BOUND = 0.1
+BASELINES = ("contrastivepca", "contrastive_pkg", "pca")
+#: quality.py settings that change the split and the baselines' rows.
+SPLIT_KEYS = ("n_samples", "image_size", "linear_components", "cpca_alpha", "standardize")
+#: quality.py settings that change the SepCLR variants' fits.
+SEPCLR_KEYS = (
+    "epochs", "image_epochs", "sepclr_params", "augmentation_params",
+    "cnn_widths", "jem_bandwidth", "lr_schedule",
+)
+FEATURES = {"representations": "", "projections": "@proj"}
+
+
+def load_runs(paths):
+    """Summary rows of the runs, one per (dataset, seed, method).
+
+    Returns a DataFrame with quality.py's summary columns plus ``seed``,
+    ``split`` and ``training`` (the settings that made the split and the
+    fit, as JSON text) and ``file``.
+
+    Raises
+    ------
+    ValueError
+        If two files hold the same (dataset, seed, method), if a dataset's
+        files disagree on the split, or if one method's seeds were trained
+        with different settings.
+    """
+    rows = []
+    for path in paths:
+        with open(path, encoding="utf-8") as file:
+            payload = json.load(file)
+        args = payload["args"]
+        split = json.dumps({k: args.get(k) for k in SPLIT_KEYS}, sort_keys=True)
+        training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
+        for row in payload["summary"]:
+            is_sepclr = row["method"].startswith("sepclr")
+            rows.append({**row, "seed": args["seed"], "split": split,
+                         "training": training if is_sepclr else "", "file": str(path)})
+    if not rows:
+        raise ValueError("the runs hold no summary rows")
+    table = pd.DataFrame(rows)
+    repeated = table[table.duplicated(["dataset", "seed", "method"], keep=False)]
+    if len(repeated):
+        first = repeated.iloc[0]
+        raise ValueError(
+            f"{first['dataset']}, seed {first['seed']}, {first['method']} is in more "
+            f"than one file: {sorted(repeated.file[repeated.method == first['method']])}"
+        )
+    for dataset, group in table.groupby("dataset"):
+        if group.split.nunique() > 1:
+            raise ValueError(
+                f"{dataset}: the files disagree on the split ({', '.join(SPLIT_KEYS)}); "
+                f"pool only runs of one split: {sorted(group.split.unique())}"
+            )
+    sepclr = table[table.method.str.startswith("sepclr")]
+    for (dataset, method), group in sepclr.groupby(["dataset", "method"]):
+        if group.training.nunique() > 1:
+            raise ValueError(
+                f"{dataset}, {method}: the seeds were trained with different settings: "
+                f"{sorted(group.training.unique())}"
+            )
+    return table
+
+
+def _scores(table, dataset, method, column):
+    """{seed: score} of one method's column, without missing values."""
+    rows = table[(table.dataset == dataset) & (table.method == method)]
+    if column not in rows:
+        return {}
+    return {s: v for s, v in zip(rows.seed, rows[column], strict=True) if pd.notna(v)}
+
+
+def _seeds(seeds):
+    """'1 seed' or 'n seeds'."""
+    return f"{len(seeds)} seed" + ("s" if len(seeds) != 1 else "")
+
+
+def _verdict(met):
+    """Combine {features: bool or None} into one verdict."""
+    if met.get("representations"):
+        return "met"
+    if met.get("projections"):
+        return "met on projections"
+    if all(v is None for v in met.values()):
+        return "not measured"
+    return "missed"
+
+
+def _salient_probe(table, dataset, suffix):
+    """Target 1 on one kind of features: (text, met) or (None, None)."""
+    ours = _scores(table, dataset, "sepclr" + suffix, "s->s")
+    baselines = [
+        _scores(table, dataset, m, "all->s" if m == "pca" else "s->s") for m in BASELINES
+    ]
+    best = {}
+    for seed in ours:
+        values = [b[seed] for b in baselines if seed in b]
+        if values:
+            best[seed] = max(values)
+    if not best:
+        return None, None
+    seeds = sorted(best)
+    mean_ours = np.mean([ours[s] for s in seeds])
+    mean_best = np.mean([best[s] for s in seeds])
+    margin = IMAGE_MARGIN if dataset in IMAGE_DATASETS else 0.0
+    gain = mean_ours - mean_best
+    met = gain >= margin if margin else gain > 0
+    ahead = sum(ours[s] - best[s] >= margin if margin else ours[s] > best[s] for s in seeds)
+    text = (f"{mean_ours:.3f} vs {mean_best:.3f}: {100 * gain:+.1f} pts "
+            f"({ahead} of {_seeds(seeds)} by the margin)")
+    return text, bool(met)
+
+
+def _bounded(table, dataset, method, column, chance_column):
+    """Mean of a probe against chance + LEAKAGE_MARGIN: (text, met)."""
+    scores = _scores(table, dataset, method, column)
+    chance = _scores(table, dataset, method, chance_column)
+    if not scores:
+        return None, None
+    mean = np.mean(list(scores.values()))
+    bound = np.mean(list(chance.values())) + LEAKAGE_MARGIN
+    return f"{mean:.3f} <= {bound:.3f}? ({_seeds(scores)})", bool(mean <= bound)
+
+
+def _no_jem(table, dataset, suffix):
+    """Ablation: more leakage into the common space without k-JEM."""
+    ours = _scores(table, dataset, "sepclr" + suffix, "c->s")
+    ablated = _scores(table, dataset, "sepclr_no_jem" + suffix, "c->s")
+    seeds = sorted(set(ours) & set(ablated))
+    if not seeds:
+        return None, None
+    a, b = np.mean([ours[s] for s in seeds]), np.mean([ablated[s] for s in seeds])
+    return f"{a:.3f} -> {b:.3f} ({_seeds(seeds)})", bool(b > a)
+
+
+def _plain(table, dataset, suffix):
+    """Ablation: plain contrastive learning's one space reads the salient attribute."""
+    scores = _scores(table, dataset, "sepclr_plain" + suffix, "all->s")
+    chance = _scores(table, dataset, "sepclr_plain" + suffix, "chance_s")
+    if not scores:
+        return None, None
+    mean = np.mean(list(scores.values()))
+    bound = np.mean(list(chance.values())) + LEAKAGE_MARGIN
+    return f"{mean:.3f} > {bound:.3f}? ({_seeds(scores)})", bool(mean > bound)
+
+
+def judge(table):
+    """The verdict table: one row per (dataset, target).
+
+    Columns: ``dataset``, ``target``, one column per kind of features
+    (the measured means and the number of seeds behind them, as text) and
+    ``verdict``.
+    """
+    targets = {
+        "s->s >= best linear + margin": _salient_probe,
+        "c->s within 10 pts of chance": lambda t, d, s: _bounded(
+            t, d, "sepclr" + s, "c->s", "chance_s"),
+        "s->c within 10 pts of chance": lambda t, d, s: _bounded(
+            t, d, "sepclr" + s, "s->c", "chance_c"),
+        "collapse < 0.1": None,
+        "no k-JEM: more c->s": _no_jem,
+        "plain: one space reads s": _plain,
+    }
+    rows = []
+    order = [d for d in DATASET_ORDER if d in set(table.dataset)]
+    for dataset in order + sorted(set(table.dataset) - set(order)):
+        for name, rule in targets.items():
+            row = {"dataset": dataset, "target": name}
+            met = {}
+            if rule is None:  # one number for both kinds of features
+                scores = _scores(table, dataset, "sepclr", "collapse")
+                if scores:
+                    mean = np.mean(list(scores.values()))
+                    row["representations"] = f"{mean:.3f} ({_seeds(scores)})"
+                    met["representations"] = bool(mean < COLLAPSE_BOUND)
+                else:
+                    met["representations"] = None
+            else:
+                for features, suffix in FEATURES.items():
+                    text, met[features] = rule(table, dataset, suffix)
+                    row[features] = text
+            if name.startswith("s->c") and all(v is None for v in met.values()):
+                continue  # no common attribute: the target does not apply
+            row["verdict"] = _verdict(met)
+            rows.append(row)
+    columns = ["dataset", "target", *FEATURES, "verdict"]
+    return pd.DataFrame(rows, columns=columns).astype(object).fillna("")
+
+
+def to_markdown(frame):
+    """A GitHub-flavoured Markdown table of a DataFrame of strings."""
+    lines = ["| " + " | ".join(frame.columns) + " |",
+             "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines += ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="+", metavar="RUN.json",
+                        help="files written by quality.py --json")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print a Markdown table (default: plain text)")
+    return parser
+
+
+def main(argv=None):
+    """Print the verdicts of the runs; return the verdict table."""
+    args = build_parser().parse_args(argv)
+    table = load_runs(args.runs)
+    verdicts = judge(table)
+    trainings = table[table.training != ""].drop_duplicates(["dataset", "method"])
+    if args.markdown:
+        print(to_markdown(verdicts))
+    else:
+        with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+            print(verdicts.to_string(index=False))
+    print("\nSepCLR settings per method (quality.py options):")
+    for row in trainings.itertuples():
+        if not row.method.endswith("@proj"):
+            print(f"  {row.dataset} {row.method}: {row.training}")
+    return verdicts
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
