@@ -1,8 +1,10 @@
 """Helpers shared by the benchmark scripts: a peak-memory probe, a
-callback that ends a fit early, and a cosine learning-rate schedule."""
+callback that ends a fit early, a cosine learning-rate schedule and a
+description of the machine."""
 
 import gc
 import os
+import platform
 import resource
 import sys
 import threading
@@ -95,3 +97,21 @@ class PeakRSS:
     @property
     def growth(self):
         return self.peak - self.start
+
+
+def machine_info(device, threads):
+    """Where a benchmark ran: versions, CPU count, threads, device, GPU name."""
+    info = {
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": threads,
+        "device": str(device),
+        "cuda": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
+    }
+    try:
+        info["load_average"] = os.getloadavg()
+    except OSError:
+        pass
+    return info

@@ -112,7 +112,7 @@ import warnings
 import numpy as np
 
 # The sibling helper module (a script's folder is first on sys.path).
-from _common import cosine_schedule
+from _common import cosine_schedule, machine_info
 
 DATASETS = ("blobs", "mice", "mnist_grass", "textures", "dsprites")
 METHODS = (
@@ -742,8 +742,12 @@ def main(argv=None):
         print(summary.round(3).to_string(index=False))
     print(f"\ntotal time: {time.perf_counter() - total:.0f} s")
     if args.json:
+        device = args.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
         payload = {
             "args": {k: v for k, v in vars(args).items()},
+            "machine": machine_info(torch.device(device), torch.get_num_threads()),
             "summary": summary.to_dict(orient="records"),
             "results": [
                 {**{k: v for k, v in r.items() if k != "probes"},

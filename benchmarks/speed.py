@@ -42,8 +42,6 @@ import argparse
 import dataclasses
 import json
 import math
-import os
-import platform
 import sys
 import time
 import warnings
@@ -52,7 +50,7 @@ import numpy as np
 import torch
 
 # The sibling helper module (a script's folder is first on sys.path).
-from _common import PeakRSS, StopAfter
+from _common import PeakRSS, StopAfter, machine_info
 
 
 @dataclasses.dataclass(frozen=True)
@@ -472,23 +470,6 @@ def format_ratios(results):
             + f"   {target}"
         )
     return "\n".join(lines)
-
-
-def machine_info(device, threads):
-    info = {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "platform": platform.platform(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": threads,
-        "device": str(device),
-        "cuda": torch.cuda.get_device_name(device) if device.type == "cuda" else None,
-    }
-    try:
-        info["load_average"] = os.getloadavg()
-    except OSError:
-        pass
-    return info
 
 
 def build_parser():

@@ -61,7 +61,7 @@ def load_runs(paths):
 
     Returns a DataFrame with quality.py's summary columns plus ``seed``,
     ``split`` and ``training`` (the settings that made the split and the
-    fit, as JSON text) and ``file``.
+    fit, as JSON text), ``file`` and ``machine`` (where it ran, as text).
 
     Raises
     ------
@@ -75,12 +75,14 @@ def load_runs(paths):
         with open(path, encoding="utf-8") as file:
             payload = json.load(file)
         args = payload["args"]
+        machine = _describe(payload.get("machine"))
         split = json.dumps({k: args.get(k) for k in SPLIT_KEYS}, sort_keys=True)
         training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
         for row in payload["summary"]:
             is_sepclr = row["method"].startswith("sepclr")
             rows.append({**row, "seed": args["seed"], "split": split,
-                         "training": training if is_sepclr else "", "file": str(path)})
+                         "training": training if is_sepclr else "", "file": str(path),
+                         "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")
     table = pd.DataFrame(rows)
@@ -105,6 +107,15 @@ def load_runs(paths):
                 f"{sorted(group.training.unique())}"
             )
     return table
+
+
+def _describe(machine):
+    """One line from quality.py's ``machine`` record (runs before it had none)."""
+    if not machine:
+        return "not recorded"
+    where = machine.get("cuda") or machine.get("platform")
+    return (f"{where}, {machine.get('cpu_count')} CPUs, {machine.get('torch_threads')} "
+            f"torch threads, torch {machine.get('torch')}, python {machine.get('python')}")
 
 
 def _scores(table, dataset, method, column):
@@ -260,6 +271,9 @@ def main(argv=None):
     else:
         with pd.option_context("display.width", 200, "display.max_colwidth", 60):
             print(verdicts.to_string(index=False))
+    print("\nMachines:")
+    for machine, files in table.groupby("machine").file:
+        print(f"  {machine}: {files.nunique()} file(s)")
     print("\nSepCLR settings per method (quality.py options):")
     for row in trainings.itertuples():
         if not row.method.endswith("@proj"):

@@ -54,6 +54,11 @@ def test_quality_main_tiny(tmp_path, capsys):
     # Same fit, different features: the probe scores come from different spaces.
     payload = json.loads(out.read_text())
     assert {r["method"] for r in payload["results"]} == set(rows)
+    # Where it ran travels with the numbers.
+    import torch
+
+    assert payload["machine"]["torch"] == torch.__version__
+    assert payload["machine"]["device"] == "cpu" and payload["machine"]["cuda"] is None
     scores = {
         r["method"]: [p["score"] for p in r["probes"]] for r in payload["results"]
     }

@@ -157,6 +157,9 @@ def test_judges_a_real_quality_run(tmp_path, capsys):
     assert verdicts.representations[3].startswith(f"{collapse:.3f} ")
     assert printed.startswith("| dataset | target |")
     assert "blobs sepclr_no_jem:" in printed
+    import torch
+
+    assert f"torch threads, torch {torch.__version__}" in printed.split("Machines:")[1]
 
 
 def test_recorded_verdicts_are_those_in_the_readme(capsys):
