@@ -6,9 +6,11 @@ Usage::
 
 Each file is what ``quality.py --json`` writes: one seed, any datasets and
 methods. The files are pooled: a dataset's seeds are averaged, and SepCLR's
-rows may come from one run and the baselines' from another, as long as
-they share the split (the same sizes, seed and baseline settings; the
-script refuses to pool otherwise). The targets, on the mean over the seeds:
+rows may come from one run and the baselines' from another. Rows are
+compared seed by seed, so all of a dataset's files must share the sizes
+and the baseline settings, and the seeds of one SepCLR variant its
+training settings (the script refuses to pool otherwise). The targets, on
+the mean over the seeds:
 
 1. **Salient probe.** SepCLR's salient space reads the salient attribute
    better than the best of cPCA (``contrastivepca``, ``contrastive_pkg``)
