@@ -742,12 +742,11 @@ def main(argv=None):
         print(summary.round(3).to_string(index=False))
     print(f"\ntotal time: {time.perf_counter() - total:.0f} s")
     if args.json:
-        device = args.device
-        if device == "auto":
-            device = "cuda" if torch.cuda.is_available() else "cpu"
+        from sklearn_sepclr._transformer import _resolve_device
+
         payload = {
             "args": {k: v for k, v in vars(args).items()},
-            "machine": machine_info(torch.device(device), torch.get_num_threads()),
+            "machine": machine_info(_resolve_device(args.device), torch.get_num_threads()),
             "summary": summary.to_dict(orient="records"),
             "results": [
                 {**{k: v for k, v in r.items() if k != "probes"},
