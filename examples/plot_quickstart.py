@@ -41,7 +41,8 @@ pca_target = PCA(n_components=2).fit_transform(X_target)
 # ----------
 # ``fit(X_background, X_target)`` takes the two datasets as they are. A small
 # network and few epochs suffice for this toy problem; the default loss
-# weights (``salient_weight=1``, ``background_weight=10``) are kept.
+# weights (``salient_weight=1``, and ``background_weight="auto"``, which is
+# 30 on tabular data) are kept.
 est = SepCLRTransformer(
     n_common=8,
     n_salient=8,

@@ -38,15 +38,20 @@ class _Stop(Exception):
 
 
 def _settings_at_train_begin(est, *fit_args):
-    """The net's ``max_epochs`` and ``background_mixing`` when training
-    starts; the fit is stopped there (a 300-epoch default is not run)."""
+    """The net's ``max_epochs``, ``background_mixing`` and background term
+    weight when training starts; the fit is stopped there (a 300-epoch
+    default is not run)."""
     from skorch.callbacks import Callback
 
     seen = {}
 
     class Peek(Callback):
         def on_train_begin(self, net, **kwargs):
-            seen.update(max_epochs=net.max_epochs, background_mixing=net.background_mixing)
+            seen.update(
+                max_epochs=net.max_epochs,
+                background_mixing=net.background_mixing,
+                background_weight=net.criterion_.background_weight,
+            )
             raise _Stop
 
     with pytest.raises(_Stop):
@@ -56,29 +61,34 @@ def _settings_at_train_begin(est, *fit_args):
 
 def test_auto_defaults_depend_on_the_kind_of_data(images):
     X, groups = images
-    auto = dict(max_epochs="auto", background_mixing="auto")
+    auto = dict(max_epochs="auto", background_mixing="auto", background_weight="auto")
     image = _settings_at_train_begin(_tiny_cnn(**auto), X, groups)
-    assert image == {"max_epochs": 300, "background_mixing": 0.5}
+    assert image == {"max_epochs": 300, "background_mixing": 0.5, "background_weight": 10.0}
     # The same images as rows (tabular data): the tabular defaults.
     rows = SepCLRTransformer(n_common=2, n_salient=2, hidden_layer_sizes=(8,), device="cpu")
     tabular = _settings_at_train_begin(rows, X.reshape(len(X), -1) / 255.0, groups)
-    assert tabular == {"max_epochs": 100, "background_mixing": 0.0}
+    assert tabular == {"max_epochs": 100, "background_mixing": 0.0, "background_weight": 30.0}
     # Flattened images with image_shape are images.
     flat = _tiny_cnn(image_shape=(1, 12, 12), **auto)
     assert _settings_at_train_begin(flat, X.reshape(len(X), -1), groups) == image
     # Numbers are taken as given, on images too.
-    given = _tiny_cnn(max_epochs=3, background_mixing=0.0)
+    given = _tiny_cnn(max_epochs=3, background_mixing=0.0, background_weight=7)
     assert _settings_at_train_begin(given, X, groups) == {
         "max_epochs": 3,
         "background_mixing": 0.0,
+        "background_weight": 7.0,
     }
 
 
 def test_warm_start_resolves_auto_for_images(images):
     X, groups = images
-    est = _tiny_cnn(warm_start=True, background_mixing=0.25).fit(X, groups)
-    est.set_params(background_mixing="auto", max_epochs=2).fit(X, groups)
+    est = _tiny_cnn(warm_start=True, background_mixing=0.25, background_weight=3.0)
+    est.fit(X, groups)
+    assert est.net_.criterion_.background_weight == 3.0
+    est.set_params(background_mixing="auto", background_weight="auto", max_epochs=2)
+    est.fit(X, groups)
     assert est.net_.background_mixing == 0.5
+    assert est.net_.criterion_.background_weight == 10.0
     assert len(est.history_) == 3
 
 
