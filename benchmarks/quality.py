@@ -692,6 +692,23 @@ def build_parser():
     return parser
 
 
+def library_defaults():
+    """SepCLRTransformer's defaults in this checkout, ``"auto"`` spelled out.
+
+    Recorded with each run, so that runs made before and after a change of
+    the library's defaults are not pooled as one setting (``targets.py``).
+    """
+    from sklearn_sepclr import SepCLRTransformer
+    from sklearn_sepclr._transformer import _AUTO_DEFAULTS
+
+    params = SepCLRTransformer().get_params()
+    plain = (bool, int, float, str, tuple, type(None))
+    return {
+        "params": {k: v for k, v in params.items() if isinstance(v, plain)},
+        "auto": _AUTO_DEFAULTS,
+    }
+
+
 def main(argv=None):
     """Run the benchmark; return the summary DataFrame."""
     import pandas as pd
@@ -747,6 +764,7 @@ def main(argv=None):
         payload = {
             "args": {k: v for k, v in vars(args).items()},
             "machine": machine_info(_resolve_device(args.device), torch.get_num_threads()),
+            "sepclr_defaults": library_defaults(),
             "summary": summary.to_dict(orient="records"),
             "results": [
                 {**{k: v for k, v in r.items() if k != "probes"},

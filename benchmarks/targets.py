@@ -9,7 +9,8 @@ methods. The files are pooled: a dataset's seeds are averaged, and SepCLR's
 rows may come from one run and the baselines' from another. Rows are
 compared seed by seed, so all of a dataset's files must share the sizes
 and the baseline settings, and the seeds of one SepCLR variant its
-training settings (the script refuses to pool otherwise). The targets, on
+training settings and the library defaults it ran under (the script
+refuses to pool otherwise). The targets, on
 the mean over the seeds:
 
 1. **Salient probe.** SepCLR's salient space reads the salient attribute
@@ -62,15 +63,16 @@ def load_runs(paths):
     """Summary rows of the runs, one per (dataset, seed, method).
 
     Returns a DataFrame with quality.py's summary columns plus ``seed``,
-    ``split`` and ``training`` (the settings that made the split and the
-    fit, as JSON text), ``file`` and ``machine`` (where it ran, as text).
+    ``split``, ``training`` and ``defaults`` (the settings that made the
+    split, quality.py's options for the fit and the library's defaults, as
+    JSON text), ``file`` and ``machine`` (where it ran, as text).
 
     Raises
     ------
     ValueError
         If two files hold the same (dataset, seed, method), if a dataset's
         files disagree on the split, or if one method's seeds were trained
-        with different settings.
+        with different settings or under different library defaults.
     """
     rows = []
     for path in paths:
@@ -80,10 +82,14 @@ def load_runs(paths):
         machine = _describe(payload.get("machine"))
         split = json.dumps({k: args.get(k) for k in SPLIT_KEYS}, sort_keys=True)
         training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
+        # The library's own defaults (recorded since they first changed
+        # between runs; older files have none).
+        defaults = json.dumps(payload.get("sepclr_defaults"), sort_keys=True)
         for row in payload["summary"]:
             is_sepclr = row["method"].startswith("sepclr")
             rows.append({**row, "seed": args["seed"], "split": split,
-                         "training": training if is_sepclr else "", "file": str(path),
+                         "training": training if is_sepclr else "",
+                         "defaults": defaults if is_sepclr else "", "file": str(path),
                          "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")
@@ -107,6 +113,11 @@ def load_runs(paths):
             raise ValueError(
                 f"{dataset}, {method}: the seeds were trained with different settings: "
                 f"{sorted(group.training.unique())}"
+            )
+        if group.defaults.nunique() > 1:
+            raise ValueError(
+                f"{dataset}, {method}: the seeds were trained under different library "
+                f"defaults (quality.py's sepclr_defaults): {sorted(group.file)}"
             )
     return table
 

@@ -23,9 +23,12 @@ def _row(dataset, method, **scores):
             **scores}
 
 
-def _write(tmp_path, name, seed, rows, **args):
+def _write(tmp_path, name, seed, rows, defaults=None, **args):
     path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps({"args": {**ARGS, "seed": seed, **args}, "summary": rows}))
+    payload = {"args": {**ARGS, "seed": seed, **args}, "summary": rows}
+    if defaults is not None:
+        payload["sepclr_defaults"] = defaults
+    path.write_text(json.dumps(payload))
     return str(path)
 
 
@@ -125,6 +128,14 @@ def test_refuses_to_pool_different_splits_trainings_or_repeats(tmp_path):
         targets.load_runs([a, other_training])
     with pytest.raises(ValueError, match="more than one file"):
         targets.load_runs([a, _probe_runs(tmp_path, "textures", 0.7, 0.6, 0.6, name="d")])
+    # The same options under other library defaults (a changed "auto").
+    row = [_row("textures", "sepclr", **{"s->s": 0.7})]
+    old = _write(tmp_path, "e", 1, row, defaults={"auto": {"background_weight": 10}})
+    new = _write(tmp_path, "f", 2, row, defaults={"auto": {"background_weight": 30}})
+    with pytest.raises(ValueError, match="under different library defaults"):
+        targets.load_runs([old, new])
+    same = _write(tmp_path, "g", 2, row, defaults={"auto": {"background_weight": 10}})
+    assert len(targets.load_runs([old, same])) == 2
 
 
 def test_markdown_table():
@@ -160,6 +171,11 @@ def test_judges_a_real_quality_run(tmp_path, capsys):
     import torch
 
     assert f"torch threads, torch {torch.__version__}" in printed.split("Machines:")[1]
+    from sklearn_sepclr import SepCLRTransformer
+
+    recorded = json.loads(out.read_text())["sepclr_defaults"]
+    assert recorded["auto"]["background_weight"] == {"tabular": 30.0, "image": 10.0}
+    assert recorded["params"]["jem_weight"] == SepCLRTransformer().jem_weight
 
 
 def test_recorded_verdicts_are_those_in_the_readme(capsys):
