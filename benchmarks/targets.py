@@ -63,9 +63,10 @@ def load_runs(paths):
     """Summary rows of the runs, one per (dataset, seed, method).
 
     Returns a DataFrame with quality.py's summary columns plus ``seed``,
-    ``split``, ``training`` and ``defaults`` (the settings that made the
-    split, quality.py's options for the fit and the library's defaults, as
-    JSON text), ``file`` and ``machine`` (where it ran, as text).
+    ``split``, ``training`` and ``effective`` (the settings that made the
+    split, quality.py's options for the fit, and those options with the
+    library defaults they left, as JSON text), ``file`` and ``machine``
+    (where it ran, as text).
 
     Raises
     ------
@@ -82,14 +83,12 @@ def load_runs(paths):
         machine = _describe(payload.get("machine"))
         split = json.dumps({k: args.get(k) for k in SPLIT_KEYS}, sort_keys=True)
         training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
-        # The library's own defaults (recorded since they first changed
-        # between runs; older files have none).
-        defaults = json.dumps(payload.get("sepclr_defaults"), sort_keys=True)
+        effective = json.dumps(_effective_training(payload), sort_keys=True)
         for row in payload["summary"]:
             is_sepclr = row["method"].startswith("sepclr")
             rows.append({**row, "seed": args["seed"], "split": split,
                          "training": training if is_sepclr else "",
-                         "defaults": defaults if is_sepclr else "", "file": str(path),
+                         "effective": effective if is_sepclr else "", "file": str(path),
                          "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")
@@ -109,17 +108,33 @@ def load_runs(paths):
             )
     sepclr = table[table.method.str.startswith("sepclr")]
     for (dataset, method), group in sepclr.groupby(["dataset", "method"]):
-        if group.training.nunique() > 1:
+        if group.effective.nunique() > 1:
             raise ValueError(
-                f"{dataset}, {method}: the seeds were trained with different settings: "
-                f"{sorted(group.training.unique())}"
-            )
-        if group.defaults.nunique() > 1:
-            raise ValueError(
-                f"{dataset}, {method}: the seeds were trained under different library "
-                f"defaults (quality.py's sepclr_defaults): {sorted(group.file)}"
+                f"{dataset}, {method}: the seeds were trained with different settings "
+                f"(quality.py's options, or the library defaults they left as they were): "
+                f"{sorted(group.effective.unique())}"
             )
     return table
+
+
+def _effective_training(payload):
+    """What a run's SepCLR variants trained with: quality.py's options, and
+    the library's defaults under its ``--sepclr-param`` values.
+
+    The defaults are quality.py's ``sepclr_defaults``, recorded since they
+    first changed between runs; for older files the ``--sepclr-param``
+    values stand alone. A default that a run sets explicitly does not tell
+    two runs apart: ``n_common=16`` set under a default of 32 trains as a
+    default of 16 does.
+    """
+    args = payload["args"]
+    options = {k: args.get(k) for k in SEPCLR_KEYS if k != "sepclr_params"}
+    given = args.get("sepclr_params") or {}
+    recorded = payload.get("sepclr_defaults")
+    if recorded is None:
+        return {"options": options, "sepclr_params": given}
+    return {"options": options, "params": {**recorded["params"], **given},
+            "auto": recorded["auto"]}
 
 
 def _describe(machine):

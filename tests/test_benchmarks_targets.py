@@ -130,12 +130,22 @@ def test_refuses_to_pool_different_splits_trainings_or_repeats(tmp_path):
         targets.load_runs([a, _probe_runs(tmp_path, "textures", 0.7, 0.6, 0.6, name="d")])
     # The same options under other library defaults (a changed "auto").
     row = [_row("textures", "sepclr", **{"s->s": 0.7})]
-    old = _write(tmp_path, "e", 1, row, defaults={"auto": {"background_weight": 10}})
-    new = _write(tmp_path, "f", 2, row, defaults={"auto": {"background_weight": 30}})
-    with pytest.raises(ValueError, match="under different library defaults"):
+    ten = {"params": {}, "auto": {"background_weight": 10}}
+    old = _write(tmp_path, "e", 1, row, defaults=ten)
+    new = _write(tmp_path, "f", 2, row, defaults={"params": {}, "auto": {"background_weight": 30}})
+    with pytest.raises(ValueError, match="trained with different settings"):
         targets.load_runs([old, new])
-    same = _write(tmp_path, "g", 2, row, defaults={"auto": {"background_weight": 10}})
+    same = _write(tmp_path, "g", 2, row, defaults=ten)
     assert len(targets.load_runs([old, same])) == 2
+    # A default that the runs set explicitly does not tell them apart.
+    auto = {"background_weight": 10}
+    explicit = [_write(tmp_path, f"h{width}", seed, row, sepclr_params={"n_common": 16},
+                       defaults={"params": {"n_common": width}, "auto": auto})
+                for seed, width in ((0, 32), (1, 16))]
+    assert len(targets.load_runs(explicit)) == 2
+    implicit = _write(tmp_path, "i", 2, row, defaults={"params": {"n_common": 32}, "auto": auto})
+    with pytest.raises(ValueError, match="trained with different settings"):
+        targets.load_runs([*explicit, implicit])
 
 
 def test_markdown_table():
