@@ -71,10 +71,12 @@ SepCLR's features are probed twice from the same fit: its representations
 k-JEM's independence constraint and the background term, act.
 ``--features`` keeps one of the two.
 
-The linear methods get as many dimensions as SepCLR's spaces: cPCA
-``n_salient`` components (its only space is salient) and PCA
-``n_common + n_salient`` (capped at the number of features);
-``--linear-components`` overrides both. Both cPCA implementations use
+The linear methods get as many dimensions as SepCLR's salient space: cPCA
+``n_salient`` components (its only space is salient) and PCA twice that
+(its one space holds both kinds of variation), capped at the number of
+features; ``--linear-components`` overrides both. PCA's width does not
+follow ``n_common``, so a narrower common space in SepCLR does not make
+the PCA baseline weaker. Both cPCA implementations use
 ContrastivePCA's ``alpha="auto"`` rule; ``--cpca-alpha`` fixes another.
 
 Four experiment switches change SepCLR itself, for every SepCLR variant
@@ -308,9 +310,9 @@ def _fit_method(method, split, args, cache):
     from sklearn_sepclr.baselines import ContrastivePCA
 
     reference = _sepclr(split, "full", args)
-    n_common, n_salient = reference.n_common, reference.n_salient
+    n_salient = reference.n_salient
     k_cpca = min(args.linear_components or n_salient, split.n_features)
-    k_pca = min(args.linear_components or n_common + n_salient, split.n_features)
+    k_pca = min(args.linear_components or 2 * n_salient, split.n_features)
     standardize = not split.is_image
     g_train = split.target_train
     if method.startswith("sepclr"):
@@ -648,7 +650,8 @@ def build_parser():
     parser.add_argument("--image-size", type=int,
                         help="side of the images (default: each loader's)")
     parser.add_argument("--linear-components", type=int,
-                        help="components of cPCA and PCA (default: as SepCLR's spaces)")
+                        help="components of cPCA and PCA (default: n_salient and twice "
+                        "n_salient of SepCLR)")
     parser.add_argument("--cpca-alpha", type=_cpca_alpha_arg, default="auto",
                         help="alpha of both cPCA implementations: auto (the default, "
                         "ContrastivePCA's rule) or a finite number >= 0")

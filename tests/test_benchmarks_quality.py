@@ -299,3 +299,20 @@ def test_quality_default_methods_leave_out_the_diagnostic():
     args = quality.build_parser().parse_args([])
     assert "sepclr_plain_target" not in args.methods
     assert set(args.methods) == set(quality.METHODS) - {"sepclr_plain_target"}
+
+
+def test_quality_linear_widths_follow_the_salient_space_only():
+    # PCA gets twice n_salient whatever n_common is, so narrowing SepCLR's
+    # common space does not weaken the PCA baseline; cPCA gets n_salient.
+    quality = _load_quality()
+    split = quality.load_dataset("mice", 0, None, seed=0)  # mice: always all rows
+
+    def width(method, *argv):
+        args = quality.build_parser().parse_args(list(argv))
+        Z_train, _, _, _ = quality._fit_method(method, split, args, {})
+        return Z_train.shape[1]
+
+    narrow = ("--sepclr-param", "n_common=4", "--sepclr-param", "n_salient=6")
+    assert width("pca", *narrow) == 12
+    assert width("contrastivepca", *narrow) == 6
+    assert width("pca", *narrow, "--linear-components", "5") == 5
