@@ -10,8 +10,7 @@ rows may come from one run and the baselines' from another. Rows are
 compared seed by seed, so all of a dataset's files must share the sizes
 and the baseline settings, and the seeds of one SepCLR variant its
 training settings and the library defaults it ran under (the script
-refuses to pool otherwise). The targets, on
-the mean over the seeds:
+refuses to pool otherwise). The targets, on the mean over the seeds:
 
 1. **Salient probe.** SepCLR's salient space reads the salient attribute
    better than the best of cPCA (``contrastivepca``, ``contrastive_pkg``)

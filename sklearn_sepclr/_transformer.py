@@ -155,11 +155,12 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         images. A background sample carries all the shared variation and
         none of the target's own, so a heavier pull makes the salient
         encoder ignore more of what is shared. On the Mice Protein benchmark
-        (ten seeds, 32-D common space) 30 instead of 10 read the genotype from the salient
-        features 3.7 points better (0.927 against 0.890; better on five
-        seeds, equal on five), leaked it less into the common projections
-        (0.624 against 0.709, chance 0.50; lower on nine seeds) and
-        collapsed the background codes further (ratio 0.082 against 0.107);
+        (ten seeds, 32-D common space) 30 instead of 10 read the genotype
+        from the salient features 3.7 points better (0.927 against 0.890;
+        better on five seeds, equal on five), leaked it less into the
+        common projections (0.624 against 0.709, chance 0.50; lower on nine
+        seeds) and collapsed the background codes further (ratio 0.082
+        against 0.107);
         on the synthetic blobs (three seeds) it moved no probe by more than
         4 points and halved the collapse ratio (0.022 against 0.043). 100
         did as well on the probes but broke the k-means clusters of the
