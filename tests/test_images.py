@@ -161,7 +161,8 @@ def test_image_encoders_fit_and_transform(images, encoder):
     Z = est.transform(X)
     assert Z.shape == (24, 5) and np.all(np.isfinite(Z))
     assert est.net_.module_.common_encoder is not est.net_.module_.salient_encoder
-    # Images get the same loss weights as tabular data (see the docstring).
+    # Images keep the paper's medical weights (tabular data get a background
+    # weight of 30 from background_weight="auto"; see the docstring).
     assert est.net_.criterion_.salient_weight == 1.0
     assert est.net_.criterion_.background_weight == 10.0
 
