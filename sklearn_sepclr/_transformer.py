@@ -498,19 +498,30 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         current parameters (e.g. a lower ``lr`` to fine-tune).
         """
         net = copy.deepcopy(self.net_)
-        net.set_params(
+        net.set_params(**self._schedule(), verbose=self.verbose)
+        for name, value in self._loop_settings().items():
+            setattr(net, name, value)
+        net.criterion_ = self._make_criterion()
+        return net
+
+    def _schedule(self):
+        """Optimiser and epoch settings, as the skorch net takes them."""
+        return dict(
             lr=self.lr,
             max_epochs=self._resolved("max_epochs"),
             batch_size=self.batch_size,
-            verbose=self.verbose,
         )
-        net.precision = self.precision
-        net.max_grad_norm = self.max_grad_norm
-        net.compile_options = _compile_options(self.compile)
-        net.criterion_ = self._make_criterion()
-        net.augmentation = _resolve_augmentation(self.augmentation, self._is_image)
-        net.background_mixing = float(self._resolved("background_mixing"))
-        return net
+
+    def _loop_settings(self):
+        """Settings of the training step (views, blend, precision, clipping,
+        compilation), resolved for the fitted kind of data."""
+        return dict(
+            augmentation=_resolve_augmentation(self.augmentation, self._is_image),
+            background_mixing=float(self._resolved("background_mixing")),
+            precision=self.precision,
+            max_grad_norm=self.max_grad_norm,
+            compile_options=_compile_options(self.compile),
+        )
 
     def _resolved(self, name):
         """Parameter ``name`` with ``"auto"`` replaced by its value for the
@@ -563,19 +574,13 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             criterion=self._make_criterion(),
             optimizer=torch.optim.Adam,
             optimizer__weight_decay=self.weight_decay,
-            lr=self.lr,
-            max_epochs=self._resolved("max_epochs"),
-            batch_size=self.batch_size,
             train_split=train_split,
             callbacks=callbacks,
             verbose=self.verbose if _is_main_process() else 0,
             device=str(device),
-            augmentation=_resolve_augmentation(self.augmentation, self._is_image),
-            background_mixing=float(self._resolved("background_mixing")),
             seed=seed,
-            precision=self.precision,
-            max_grad_norm=self.max_grad_norm,
-            compile_options=_compile_options(self.compile),
+            **self._schedule(),
+            **self._loop_settings(),
         )
 
     # -- input checks -------------------------------------------------------

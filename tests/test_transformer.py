@@ -183,10 +183,25 @@ def test_background_mixing_reaches_the_views(blobs, tiny):
             _fit(blobs, background_mixing=bad, **tiny)
 
 
-def test_warm_start_takes_the_new_background_mixing(blobs, tiny):
+def test_warm_start_takes_the_new_loop_settings(blobs, tiny):
+    from sklearn_sepclr import ScarfAugmentation
+
     est = _fit(blobs, warm_start=True, **tiny)
-    est.set_params(background_mixing=0.25).fit(blobs.X_background, blobs.X_target)
-    assert est.net_.background_mixing == 0.25
+    assert not isinstance(est.net_.augmentation, ScarfAugmentation)
+    est.set_params(
+        background_mixing=0.25,
+        augmentation="scarf",
+        lr=1e-4,
+        batch_size=16,
+        max_grad_norm=0.5,
+        jem_weight=3.0,
+    ).fit(blobs.X_background, blobs.X_target)
+    net = est.net_
+    assert net.background_mixing == 0.25
+    assert isinstance(net.augmentation, ScarfAugmentation)
+    assert (net.lr, net.batch_size, net.max_grad_norm) == (1e-4, 16, 0.5)
+    assert all(group["lr"] == 1e-4 for group in net.optimizer_.param_groups)
+    assert net.criterion_.jem_weight == 3.0
 
 
 def test_same_seed_same_features_and_global_rng_untouched(blobs, tiny):
