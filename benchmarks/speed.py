@@ -49,6 +49,8 @@ import warnings
 import numpy as np
 import torch
 
+from sklearn_sepclr._transformer import _resolve_device
+
 # The sibling helper module (a script's folder is first on sys.path).
 from _common import PeakRSS, StopAfter, machine_info
 
@@ -504,10 +506,7 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    if args.device == "auto":
-        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    else:
-        device = torch.device(args.device)
+    device = _resolve_device(args.device)
     epochs = args.epochs or (1 if args.quick else 2)
     repeats = args.repeats or (1 if args.quick else 2)
     info = machine_info(device, args.threads)

@@ -2,6 +2,9 @@
 
 import json
 
+import pytest
+import torch
+
 from .conftest import load_benchmark
 
 
@@ -62,3 +65,11 @@ def test_speed_methods_subset_times_only_those_and_prints_rows_per_config(capsys
     ratio_row = next(line for line in printed.splitlines()
                      if line.startswith("mlp ") and "a/b >= 0.85" in line)
     assert ratio_row.split()[2:4] == ["-", "-"]  # a/b' and a/c were not measured
+
+
+def test_speed_refuses_a_device_it_cannot_use():
+    speed = _load_speed()
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here, so --device cuda is valid")
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        speed.main(["--quick", "--configs", "mlp", "--device", "cuda", "--threads", "1"])
