@@ -99,12 +99,39 @@ class PeakRSS:
         return self.peak - self.start
 
 
+def _cpu_model():
+    """The processor's name (``/proc/cpuinfo`` on Linux), or what ``platform`` says."""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
 def machine_info(device, threads):
-    """Where a benchmark ran: versions, CPU count, threads, device, GPU name."""
+    """Where a benchmark ran: versions, CPU, threads, device, GPU name.
+
+    The CPU's model and the instruction set torch's kernels use
+    (``cpu_capability``) are kept because they change float round-off: a
+    CPU fit with the same code, seed and versions can end a few probe points
+    apart on another processor.
+    """
+    import numpy
+    import sklearn
+    import skorch
+
     info = {
         "python": platform.python_version(),
         "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "scikit-learn": sklearn.__version__,
+        "skorch": skorch.__version__,
         "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cpu_count": os.cpu_count(),
         "torch_threads": threads,
         "device": str(device),

@@ -141,8 +141,12 @@ def _describe(machine):
     if not machine:
         return "not recorded"
     where = machine.get("cuda") or machine.get("platform")
-    return (f"{where}, {machine.get('cpu_count')} CPUs, {machine.get('torch_threads')} "
-            f"torch threads, torch {machine.get('torch')}, python {machine.get('python')}")
+    cpu = ", ".join(
+        str(machine[key]) for key in ("cpu_model", "cpu_capability") if machine.get(key)
+    )
+    return (f"{where}, {machine.get('cpu_count')} CPUs{f' ({cpu})' if cpu else ''}, "
+            f"{machine.get('torch_threads')} torch threads, torch {machine.get('torch')}, "
+            f"python {machine.get('python')}")
 
 
 def _scores(table, dataset, method, column):

@@ -59,6 +59,9 @@ def test_quality_main_tiny(tmp_path, capsys):
 
     assert payload["machine"]["torch"] == torch.__version__
     assert payload["machine"]["device"] == "cpu" and payload["machine"]["cuda"] is None
+    # The processor's instruction set changes CPU round-off, so it is recorded.
+    assert payload["machine"]["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert {"numpy", "scikit-learn", "skorch", "cpu_model"} <= set(payload["machine"])
     scores = {
         r["method"]: [p["score"] for p in r["probes"]] for r in payload["results"]
     }

@@ -202,3 +202,15 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     table = capsys.readouterr().out.split("\n\n")[0].strip()
     assert table.count("\n") >= 18
     assert table in (root / "README.md").read_text(encoding="utf-8")
+
+
+def test_machine_line_names_the_cpu_where_recorded():
+    targets = load_benchmark("targets")
+    base = {"platform": "Linux-x86_64", "cpu_count": 2, "torch_threads": 1,
+            "torch": "2.13.0+cpu", "python": "3.11.7", "cuda": None}
+    old = targets._describe(base)
+    assert old == "Linux-x86_64, 2 CPUs, 1 torch threads, torch 2.13.0+cpu, python 3.11.7"
+    new = targets._describe({**base, "cpu_model": "AMD EPYC", "cpu_capability": "AVX512"})
+    assert new == ("Linux-x86_64, 2 CPUs (AMD EPYC, AVX512), 1 torch threads, "
+                   "torch 2.13.0+cpu, python 3.11.7")
+    assert targets._describe(None) == "not recorded"
