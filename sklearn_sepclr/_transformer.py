@@ -228,8 +228,10 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches and views. Torch's global random state is
         left untouched. On the CPU the same seed gives bit-identical
-        features with the same number of torch threads (another thread
-        count changes float rounding, which training amplifies); on CUDA
+        features with the same number of torch threads, processor and
+        library versions (another thread count, instruction set or BLAS
+        path changes float rounding, which training amplifies; see
+        "Round-off" in ``benchmarks/README.md``); on CUDA
         some kernels (cuDNN convolution algorithms chosen by benchmarking,
         atomics in backward passes) are not deterministic,
         so expect agreement to about 1e-5, not bit for bit, unless
