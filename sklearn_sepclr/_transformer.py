@@ -223,8 +223,14 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     output : {"both", "common", "salient"}, default="both"
         What ``transform`` returns.
     warm_start : bool, default=False
-        Continue training the fitted networks on the next ``fit`` call
-        instead of starting anew.
+        Continue training the fitted networks, with the optimizer's state
+        and the history, on the next ``fit`` call instead of starting anew.
+        The loss weights, views, ``lr``, ``weight_decay``, ``batch_size``,
+        ``max_epochs`` (epochs to add), precision and clipping of that call
+        are the current parameters, so a warm fit can fine-tune with a
+        lower ``lr``. ``n_common``, ``n_salient``, ``encoder`` and
+        ``hidden_layer_sizes`` shape the networks: a warm fit after one of
+        them changed raises a ``ValueError``.
     random_state : int, RandomState instance or None, default=None
         Seeds weights, batches and views. Torch's global random state is
         left untouched. On the CPU the same seed gives bit-identical
@@ -434,7 +440,9 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     def _fit(self, X, y, sample_group):
         X, groups, two_datasets = _split_fit_inputs(X, y, sample_group)
         warm = self.warm_start and hasattr(self, "net_")
-        if not warm:
+        if warm:
+            self._check_same_networks()
+        else:
             # A fit that fails (bad input, divergence) leaves no stale model.
             self._reset()
         X_checked = self._validate_X(X, reset=not warm)
@@ -475,6 +483,35 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         self.history_ = net.history
         return X_checked, (X.index if _is_dataframe(X) else None)
 
+    def _networks(self):
+        """The parameters that shape the networks (a warm start keeps them)."""
+        hidden = self.hidden_layer_sizes
+        return {
+            "n_common": self.n_common,
+            "n_salient": self.n_salient,
+            "encoder": self.encoder,
+            "hidden_layer_sizes": tuple(hidden) if isinstance(hidden, list) else hidden,
+        }
+
+    def _check_same_networks(self):
+        """A warm start trains the fitted networks on: refuse parameters that
+        would need other ones, rather than ignore them."""
+        built = getattr(self.net_, "networks", None)
+        if built is None:  # a model pickled before this record existed
+            return
+        now = self._networks()
+        changed = [
+            f"{name}={built[name]!r} -> {now[name]!r}"
+            for name in built
+            if not _same_value(built[name], now[name])
+        ]
+        if changed:
+            raise ValueError(
+                "warm_start=True trains the fitted networks on, but these parameters "
+                f"changed since they were built: {', '.join(changed)}. Set them back, "
+                "or set warm_start=False to train new networks."
+            )
+
     def _reset(self):
         for name in _FITTED_ATTRIBUTES:
             self.__dict__.pop(name, None)
@@ -507,8 +544,11 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         return net
 
     def _schedule(self):
-        """Optimiser and epoch settings, as the skorch net takes them."""
+        """Optimiser and epoch settings, as the skorch net takes them (on a
+        fitted net, skorch updates the optimizer's parameter groups in place
+        and keeps its state)."""
         return dict(
+            optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
             max_epochs=self._resolved("max_epochs"),
             batch_size=self.batch_size,
@@ -571,11 +611,10 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
                 self.checkpoint_path_, self.checkpoint_interval, _header(self), __version__
             )
             callbacks.append(("checkpoint", checkpoint))
-        return _SepCLRNet(
+        net = _SepCLRNet(
             module=module,
             criterion=self._make_criterion(),
             optimizer=torch.optim.Adam,
-            optimizer__weight_decay=self.weight_decay,
             train_split=train_split,
             callbacks=callbacks,
             verbose=self.verbose if _is_main_process() else 0,
@@ -584,6 +623,8 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             **self._schedule(),
             **self._loop_settings(),
         )
+        net.networks = self._networks()
+        return net
 
     # -- input checks -------------------------------------------------------
     @property
@@ -859,6 +900,16 @@ def _resolve_device(device):
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was requested but CUDA is not available.")
     return device
+
+
+def _same_value(a, b):
+    """``a == b`` for parameter values, False where ``==`` is not a truth value."""
+    if a is b:
+        return True
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError, RuntimeError):
+        return False
 
 
 @contextmanager

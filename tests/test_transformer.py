@@ -194,13 +194,15 @@ def test_warm_start_takes_the_new_loop_settings(blobs, tiny):
         lr=1e-4,
         batch_size=16,
         max_grad_norm=0.5,
+        weight_decay=1e-3,
         jem_weight=3.0,
     ).fit(blobs.X_background, blobs.X_target)
     net = est.net_
     assert net.background_mixing == 0.25
     assert isinstance(net.augmentation, ScarfAugmentation)
     assert (net.lr, net.batch_size, net.max_grad_norm) == (1e-4, 16, 0.5)
-    assert all(group["lr"] == 1e-4 for group in net.optimizer_.param_groups)
+    groups = net.optimizer_.param_groups
+    assert all(g["lr"] == 1e-4 and g["weight_decay"] == 1e-3 for g in groups)
     assert net.criterion_.jem_weight == 3.0
 
 
@@ -252,6 +254,26 @@ def test_warm_start_continues_training(blobs, tiny):
     assert not np.allclose(est.transform(blobs.X_target), first)
     with pytest.raises(ValueError, match="features"):
         est.fit(blobs.X_background[:, :3], blobs.X_target[:, :3])
+
+
+def test_warm_start_refuses_parameters_that_change_the_networks(blobs, tiny):
+    est = _fit(blobs, warm_start=True, **tiny)
+    before = est.transform(blobs.X_target)
+    # The same sizes written as a list are the same networks.
+    est.set_params(hidden_layer_sizes=list(est.hidden_layer_sizes))
+    est.fit(blobs.X_background, blobs.X_target)
+    trained_on = est.transform(blobs.X_target)
+    assert not np.allclose(trained_on, before)
+    est.set_params(n_common=est.n_common + 1, hidden_layer_sizes=(5,))
+    with pytest.raises(ValueError, match=r"n_common=\d+ -> \d+.*hidden_layer_sizes"):
+        est.fit(blobs.X_background, blobs.X_target)
+    # The fitted model is untouched, and a cold fit takes the new shape.
+    assert len(est.history_) == 2 * tiny["max_epochs"]
+    est.set_params(n_common=est.n_common - 1)
+    assert_array_equal(est.transform(blobs.X_target), trained_on)
+    est.set_params(n_common=est.n_common + 1, warm_start=False)
+    est.fit(blobs.X_background, blobs.X_target)
+    assert est.transform(blobs.X_target).shape[1] == est.n_common + est.n_salient
 
 
 def test_refit_without_warm_start_starts_over(blobs, tiny):
