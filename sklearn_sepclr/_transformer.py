@@ -756,7 +756,8 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
         """
         columns = {"both": (True, True), "common": (True, False), "salient": (False, True)}
         keep = columns[output]
-        width = self.n_common * keep[0] + self.n_salient * keep[1]
+        n_common, n_salient = self._fitted_widths()
+        width = n_common * keep[0] + n_salient * keep[1]
         out = np.empty((len(X), width), dtype=_output_dtype(X))
         rows = torch.from_numpy(out)
         start = 0
@@ -766,6 +767,18 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             rows[start : start + len(block)] = block.detach().cpu()
             start += len(block)
         return out
+
+    def _fitted_widths(self):
+        """``(n_common, n_salient)`` of the fitted networks.
+
+        Not the current parameters: after ``set_params(n_common=...)`` the
+        fitted model keeps transforming as it was trained until the next fit,
+        as scikit-learn's estimators do.
+        """
+        built = getattr(self.net_, "networks", None)
+        if built is None:  # a model pickled before this record existed
+            return self.n_common, self.n_salient
+        return built["n_common"], built["n_salient"]
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: ``common0, ...`` then ``salient0, ...``.
@@ -781,8 +794,9 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
             One name per output column of :meth:`transform`.
         """
         check_is_fitted(self)
-        common = [f"common{i}" for i in range(self.n_common)]
-        salient = [f"salient{i}" for i in range(self.n_salient)]
+        n_common, n_salient = self._fitted_widths()
+        common = [f"common{i}" for i in range(n_common)]
+        salient = [f"salient{i}" for i in range(n_salient)]
         names = {"common": common, "salient": salient, "both": common + salient}
         return np.asarray(names[self.output], dtype=object)
 

@@ -268,11 +268,21 @@ def probe_scores(
     return pd.DataFrame(rows, columns=["space", "attribute", "metric", "score", "chance"])
 
 
+def _space_widths(estimator):
+    """``(n_common, n_salient)`` of an estimator, None where it has none.
+
+    A fitted SepCLR transformer answers with its networks' widths, which
+    ``set_params`` does not change before the next fit.
+    """
+    if hasattr(estimator, "net_") and hasattr(estimator, "_fitted_widths"):
+        return estimator._fitted_widths()
+    return getattr(estimator, "n_common", None), getattr(estimator, "n_salient", None)
+
+
 def _default_spaces(estimator):
     """The spaces of ``probe_table(spaces="auto")``."""
     final = estimator[-1] if hasattr(estimator, "steps") else estimator
-    n_common = getattr(final, "n_common", None)
-    n_salient = getattr(final, "n_salient", None)
+    n_common, n_salient = _space_widths(final)
     if not (isinstance(n_common, Integral) and isinstance(n_salient, Integral)):
         return {type(final).__name__.lower(): slice(None)}
     output = getattr(final, "output", "both")
@@ -514,7 +524,7 @@ def background_collapse_from_estimator(estimator, X_background, X_target, *, met
             f"{type(estimator).__name__} has no {method}() method; use "
             f'method="transform" for estimators without a projection head.'
         )
-    n_common = getattr(estimator, "n_common", None)
+    n_common, _ = _space_widths(estimator)
     if method == "project" and not isinstance(n_common, Integral):
         raise TypeError(
             f"{type(estimator).__name__} has no integer n_common attribute: cannot tell "

@@ -276,6 +276,43 @@ def test_warm_start_refuses_parameters_that_change_the_networks(blobs, tiny):
     assert est.transform(blobs.X_target).shape[1] == est.n_common + est.n_salient
 
 
+def test_set_params_after_fit_keeps_the_fitted_widths(blobs, tiny):
+    pd = pytest.importorskip("pandas")
+    from sklearn_sepclr.metrics import background_collapse_from_estimator, probe_table
+
+    est = _fit(blobs, **tiny)
+    half = len(blobs.X_target) // 2
+    labels = blobs.target_attributes
+
+    def fitted_model_outputs():
+        table = probe_table(
+            est,
+            blobs.X_target[:half],
+            {name: values[:half] for name, values in labels.items()},
+            blobs.X_target[half:],
+            {name: values[half:] for name, values in labels.items()},
+        )
+        return (
+            est.transform(blobs.X_target),
+            est.project(blobs.X_target),
+            est.get_feature_names_out(),
+            background_collapse_from_estimator(est, blobs.X_background, blobs.X_target),
+            table,
+        )
+
+    before = fitted_model_outputs()
+    # As with scikit-learn's estimators, new parameters take effect at the
+    # next fit; until then the fitted model answers as trained.
+    est.set_params(n_common=est.n_common - 1, n_salient=est.n_salient + 1)
+    after = fitted_model_outputs()
+    for old, new in zip(before[:3], after[:3], strict=True):
+        assert_array_equal(new, old)
+    assert after[3] == before[3]
+    pd.testing.assert_frame_equal(after[4], before[4])
+    est.fit(blobs.X_background, blobs.X_target)
+    assert est.transform(blobs.X_target).shape[1] == est.n_common + est.n_salient
+
+
 def test_refit_without_warm_start_starts_over(blobs, tiny):
     est = _fit(blobs, **tiny)
     first = est.transform(blobs.X_target)
