@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # The sibling helper module (a script's folder is first on sys.path).
-from _common import PeakRSS, StopAfter
+from _common import PeakRSS, StopAfter, machine_info
 
 MB = 1e6
 N_COMMON = N_SALIENT = 32
@@ -319,8 +319,11 @@ def main(argv=None):
         image_batches = 2 if args.quick else 4
     jobs = args.jobs if args.jobs is not None else (2 if args.quick else 1)
 
-    print(f"machine: {platform.machine()} {platform.processor() or ''}, "
-          f"{os.cpu_count()} CPUs, python {platform.python_version()}, "
+    import torch
+
+    info = machine_info(torch.device("cpu"), args.threads)
+    print(f"machine: {info['cpu_model'] or platform.machine()} ({info['cpu_capability']}), "
+          f"{info['cpu_count']} CPUs, python {info['python']}, torch {info['torch']}, "
           f"torch threads per child: {args.threads}")
     print(_header())
 
@@ -370,8 +373,7 @@ def main(argv=None):
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"machine": platform.platform(), "cpus": os.cpu_count(),
-                       "threads": args.threads, "results": results}, f, indent=2)
+            json.dump({"machine": info, "results": results}, f, indent=2)
     return results
 
 

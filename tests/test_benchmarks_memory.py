@@ -34,7 +34,12 @@ def test_memory_main_quick(tmp_path, capsys):
     assert len(rows) == len(expected)
     for row, (_, kind, n) in zip(rows, expected, strict=True):
         assert kind in row and f"{n:,}" in row
-    assert json.loads(out.read_text())["results"] == results
+    recorded = json.loads(out.read_text())
+    assert recorded["results"] == results
+    # The processor and versions, as the other benchmarks record them.
+    for key in ("cpu_model", "cpu_capability", "cpu_count", "torch", "scikit-learn"):
+        assert key in recorded["machine"]
+    assert recorded["machine"]["torch_threads"] == 1
 
     for result in results:
         assert result["growth_mb"] > -5  # RSS may shrink a little
