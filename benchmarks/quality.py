@@ -13,10 +13,12 @@ sepclr
     (``encoder="cnn"`` for images); only ``max_epochs`` (``--epochs``) and
     ``device`` are set, and ``batch_size`` is capped at the train size.
 sepclr_no_jem
-    The same with ``jem_weight=0`` (k-JEM off).
+    The same with ``jem_weight=0`` and ``representation_jem_weight=0``
+    (both k-JEM terms off).
 sepclr_plain
     Plain contrastive learning on one space: ``salient_weight=0,
-    background_weight=0, jem_weight=0``, so only the common encoder is
+    background_weight=0, jem_weight=0, representation_jem_weight=0``, so
+    only the common encoder is
     trained, with alignment + uniformity on all samples (SimCLR-style, as in
     Wang & Isola 2020, on the pooled data). Its common space is evaluated as
     the single representation (space ``"all"``).
@@ -257,6 +259,19 @@ class _PackageCPCA:
         return np.real(Z)
 
 
+#: What each SepCLR ablation switches off (``variant`` of :func:`_sepclr`).
+_ABLATIONS = {
+    "no_jem": {"jem_weight": 0.0, "representation_jem_weight": 0.0},
+    "plain": {
+        "salient_weight": 0.0,
+        "background_weight": 0.0,
+        "jem_weight": 0.0,
+        "representation_jem_weight": 0.0,
+        "output": "common",
+    },
+}
+
+
 def _sepclr(split, variant, args):
     from sklearn_sepclr import SepCLRTransformer
 
@@ -273,16 +288,14 @@ def _sepclr(split, variant, args):
     default_batch = SepCLRTransformer().batch_size
     if len(split.X_train) < default_batch:
         params["batch_size"] = len(split.X_train)
-    if variant == "no_jem":
-        params["jem_weight"] = 0.0
-    elif variant == "plain":
-        params.update(salient_weight=0.0, background_weight=0.0, jem_weight=0.0)
-        params["output"] = "common"
     if split.is_image and args.augmentation_params:
         from sklearn_sepclr import ImageAugmentation
 
         params["augmentation"] = ImageAugmentation(**args.augmentation_params)
     params.update(args.sepclr_params)
+    # After --sepclr-param: an ablation switches off what it ablates, whatever
+    # the full model's settings.
+    params.update(_ABLATIONS.get(variant, {}))
     est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
         # Over the estimator's resolved max_epochs: set here, by

@@ -9,7 +9,8 @@ batch. The pieces here do that on PyTorch's own engine:
   seed) and keeps its own slice; each slice holds both groups, and the
   slices of a global batch together are exactly that batch;
 * :func:`_gather_loss_inputs` (built on :func:`_gather_projections`):
-  all-gathers the projections of both views and the groups, with gradients
+  all-gathers the projections of both views (and the representations when
+  the loss uses them) and the groups, with gradients
   flowing back to each process's own rows
   (:func:`torch.distributed.nn.functional.all_gather`), so every process
   evaluates the loss of the global batch;
@@ -195,30 +196,32 @@ def _gather_projections(t):
     return torch.cat([part[:count] for part, count in zip(parts, counts, strict=True)])
 
 
-def _gather_loss_inputs(common1, common2, salient1, salient2, is_target):
+def _gather_loss_inputs(parts, is_target):
     """The loss inputs of the global batch, from every process's local rows.
 
-    The four projection tensors and the group vector are packed into one
-    tensor, so a step costs a single all-gather (plus one of the row
-    counts). Returns them in the same order; without a process group of
-    more than one process, unchanged.
+    The tensors of ``parts`` (the four projections, and the four
+    representations when the loss uses them), all of one dtype, and the
+    group vector are packed into one tensor, so a step costs a single
+    all-gather (plus one of the row counts). Returns ``(gathered parts,
+    is_target)`` in the same order; without a process group of more than
+    one process, unchanged.
     """
     if not _is_distributed():
-        return common1, common2, salient1, salient2, is_target
-    parts = (common1, common2, salient1, salient2)
+        return tuple(parts), is_target
     widths = [p.shape[1] for p in parts]
-    flags = is_target.to(device=common1.device, dtype=common1.dtype)[:, None]
+    flags = is_target.to(device=parts[0].device, dtype=parts[0].dtype)[:, None]
     packed = _gather_projections(torch.cat([*parts, flags], dim=1))
     *gathered, flags = packed.split([*widths, 1], dim=1)
-    return (*gathered, flags[:, 0] > 0.5)
+    return tuple(gathered), flags[:, 0] > 0.5
 
 
 # -- the module ------------------------------------------------------------------
 class _Projector(nn.Module):
-    """A module whose ``forward`` is ``module.project``.
+    """A module whose ``forward`` is ``module.encode_and_project``.
 
     DDP synchronises gradients only for calls that go through its own
-    ``forward``; SepCLR's training step needs ``project``.
+    ``forward``; SepCLR's training step needs the representations and the
+    projections.
     """
 
     def __init__(self, module):
@@ -226,7 +229,7 @@ class _Projector(nn.Module):
         self.module = module
 
     def forward(self, x):
-        return self.module.project(x)
+        return self.module.encode_and_project(x)
 
 
 def _sync_batchnorm_supported(device):
@@ -299,7 +302,7 @@ def _wrap_ddp(module, device, *, sync_batchnorm="auto"):
     Returns
     -------
     DistributedDataParallel
-        Call it as ``ddp(x)`` to get ``module.project(x)``.
+        Call it as ``ddp(x)`` to get ``module.encode_and_project(x)``.
     """
     device = torch.device(device)
     if sync_batchnorm == "auto":

@@ -84,7 +84,8 @@ class _SepCLRModule(nn.Module):
 
     ``forward`` returns the representations ``(r_c, r_s)``; ``project``
     returns the projections ``(p_c, z_s)`` that the loss consumes (``p_c`` is
-    normalised inside :func:`~sklearn_sepclr.losses.sepclr_loss`).
+    normalised inside :func:`~sklearn_sepclr.losses.sepclr_loss`);
+    ``encode_and_project`` returns both, as the training step needs them.
     """
 
     def __init__(self, common_encoder, salient_encoder, n_common, n_salient):
@@ -98,8 +99,11 @@ class _SepCLRModule(nn.Module):
         return self.common_encoder(x), self.salient_encoder(x)
 
     def project(self, x):
+        return self.encode_and_project(x)[1]
+
+    def encode_and_project(self, x):
         r_c, r_s = self(x)
-        return self.common_head(r_c), self.salient_head(r_s)
+        return (r_c, r_s), (self.common_head(r_c), self.salient_head(r_s))
 
 
 def _conv_bn_relu(n_in, n_out, stride):

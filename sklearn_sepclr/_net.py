@@ -75,6 +75,7 @@ class _SepCLRCriterion(nn.Module):
         background_weight=1000.0,
         jem_weight=10.0,
         salient_uniformity="per_background",
+        representation_jem_weight=0.0,
     ):
         super().__init__()
         self.temperature = temperature
@@ -83,8 +84,9 @@ class _SepCLRCriterion(nn.Module):
         self.background_weight = background_weight
         self.jem_weight = jem_weight
         self.salient_uniformity = salient_uniformity
+        self.representation_jem_weight = representation_jem_weight
 
-    def forward(self, common1, common2, salient1, salient2, is_target):
+    def forward(self, common1, common2, salient1, salient2, is_target, representations=None):
         return sepclr_loss(
             common1,
             common2,
@@ -97,7 +99,19 @@ class _SepCLRCriterion(nn.Module):
             background_weight=self.background_weight,
             jem_weight=self.jem_weight,
             salient_uniformity=self.salient_uniformity,
+            representations=representations,
+            representation_jem_weight=self._representation_jem_weight,
         )
+
+    @property
+    def _representation_jem_weight(self):
+        # getattr: criteria pickled before the term existed.
+        return getattr(self, "representation_jem_weight", 0.0)
+
+    @property
+    def uses_representations(self):
+        """Whether the loss reads the encoder outputs (``J_r`` is on)."""
+        return bool(self._representation_jem_weight)
 
 
 class _GroupDataset(torch.utils.data.Dataset):
@@ -442,30 +456,34 @@ class _SepCLRNet(NeuralNet):
             enabled=self.precision == "bf16",
         )
         with autocast:
-            common, salient = self._project(views)
-        common1, common2 = common.float().chunk(2)
-        salient1, salient2 = salient.float().chunk(2)
+            representations, projections = self._encode_and_project(views)
+        # Projections (c1, c2, s1, s2), then, when the loss reads them, the
+        # representations in the same order.
+        outputs = projections
+        if self.criterion_.uses_representations:
+            outputs = projections + representations
+        parts = [half for t in outputs for half in t.float().chunk(2)]
         if self._ddp() is not None and self.module_.training:
             # The loss of the global batch (uniformity and k-JEM compare all
             # pairs). No rescaling: the gather's backward sums over
             # processes and DDP averages (see _distributed.py).
-            common1, common2, salient1, salient2, is_target = _gather_loss_inputs(
-                common1, common2, salient1, salient2, is_target
-            )
+            parts, is_target = _gather_loss_inputs(parts, is_target)
             self.global_batch_size_ = len(is_target)
-        return self.criterion_(common1, common2, salient1, salient2, is_target)
+        return self.criterion_(*parts[:4], is_target, representations=parts[4:] or None)
 
-    def _project(self, views):
+    def _encode_and_project(self, views):
         if self._ddp() is not None and self.module_.training:
             # DDP synchronises gradients only through its own forward
             # (compile_options is not applied in data-parallel training).
             return self._ddp_wrapper(views)
         if self.compile_options is None:
-            return self.module_.project(views)
+            return self.module_.encode_and_project(views)
         if getattr(self, "compiled_project_", None) is None:
             # Compiled lazily and never pickled: module_ stays a plain
             # nn.Module, so a compiled fit pickles like any other.
-            self.compiled_project_ = torch.compile(self.module_.project, **self.compile_options)
+            self.compiled_project_ = torch.compile(
+                self.module_.encode_and_project, **self.compile_options
+            )
         return self.compiled_project_(views)
 
     def _gradient_norm(self):

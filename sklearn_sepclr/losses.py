@@ -8,6 +8,7 @@ Contrastive Representation Learning", ICLR 2024 (arXiv 2402.11928):
 .. math::
 
     L = (A_c + w_u U_c) + \\beta_s (A_s + w_u U_s) + \\beta_r R + \\lambda J
+        + \\lambda_r J_r
 
 with the Gaussian kernel :math:`K(a, b) = \\exp(-\\|a - b\\|^2 / (2\\tau))`.
 All functions are vectorised over the batch, work in float32 and float64, and
@@ -35,6 +36,7 @@ TERM_NAMES = (
     "salient_uniformity",
     "background",
     "jem",
+    "representation_jem",
 )
 
 #: Accepted values of ``salient_uniformity`` in :func:`sepclr_loss`.
@@ -185,6 +187,8 @@ def sepclr_loss(
     background_weight=1000.0,
     jem_weight=10.0,
     salient_uniformity="per_background",
+    representations=None,
+    representation_jem_weight=0.0,
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
 
@@ -219,6 +223,16 @@ def sepclr_loss(
         ``"single"`` counts ``s'`` once: ``U_s`` is the uniformity of the
         target codes together with one ``s'``, which spreads the targets
         among themselves and away from ``s'``.
+    representations : tuple of 4 torch.Tensor or None, default=None
+        The encoder outputs ``(r_c1, r_c2, r_s1, r_s2)`` that fed the
+        projection heads, for the term ``J_r`` (not in the paper): k-JEM
+        on the representations of the target samples, each normalised to
+        the unit sphere, mean of the two views. The paper's k-JEM acts on
+        the projections; the representations before the heads, which
+        ``transform`` returns and the probes read, can keep dependences
+        the heads drop. None: ``J_r = 0``.
+    representation_jem_weight : float, default=0.0
+        Weight ``lambda_r`` of ``J_r`` (0 switches it off).
 
     Returns
     -------
@@ -229,7 +243,8 @@ def sepclr_loss(
         ``common_alignment`` (A_c), ``common_uniformity`` (U_c),
         ``salient_alignment`` (A_s, over targets), ``salient_uniformity``
         (U_s, see ``salient_uniformity``), ``background`` (R, over
-        background samples) and ``jem`` (J).
+        background samples), ``jem`` (J) and ``representation_jem`` (J_r,
+        0 without ``representations``).
 
     Notes
     -----
@@ -285,6 +300,7 @@ def sepclr_loss(
             joint_entropy(c1, sh1, temperature=tau)
             + joint_entropy(c2, sh2, temperature=tau)
         ),
+        "representation_jem": _representation_jem(representations, is_target, tau, c1),
     }
     total = (
         terms["common_alignment"]
@@ -293,5 +309,25 @@ def sepclr_loss(
         * (terms["salient_alignment"] + uniformity_weight * terms["salient_uniformity"])
         + background_weight * terms["background"]
         + jem_weight * terms["jem"]
+        + representation_jem_weight * terms["representation_jem"]
     )
     return total, terms
+
+
+def _representation_jem(representations, is_target, temperature, like):
+    """``J_r``: k-JEM of the unit-normalised target representations, mean
+    of the two views (0, of ``like``'s dtype, without representations)."""
+    if representations is None:
+        return like.new_zeros(())
+    if len(representations) != 4:
+        raise ValueError(
+            "representations must be the 4 encoder outputs (r_c1, r_c2, r_s1, r_s2); "
+            f"got {len(representations)}."
+        )
+    common1, common2, salient1, salient2 = (
+        torch.nn.functional.normalize(r[is_target], dim=1) for r in representations
+    )
+    return 0.5 * (
+        joint_entropy(common1, salient1, temperature=temperature)
+        + joint_entropy(common2, salient2, temperature=temperature)
+    )

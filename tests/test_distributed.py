@@ -164,13 +164,20 @@ def _model():
     return _without_batchnorm(module)
 
 
-def _loss(project, x, noise, is_target):
+def _loss(encode_and_project, x, noise, is_target):
     views = torch.cat([x + noise[0], x + noise[1]])
-    common, salient = project(views)
-    common1, common2 = common.chunk(2)
-    salient1, salient2 = salient.chunk(2)
-    inputs = _gather_loss_inputs(common1, common2, salient1, salient2, is_target)
-    return sepclr_loss(*inputs, salient_weight=1.0, background_weight=10.0)
+    (r_c, r_s), (common, salient) = encode_and_project(views)
+    # Projections, then representations: (c1, c2, s1, s2) of each.
+    parts = [half for t in (common, salient, r_c, r_s) for half in t.chunk(2)]
+    parts, is_target = _gather_loss_inputs(parts, is_target)
+    return sepclr_loss(
+        *parts[:4],
+        is_target,
+        salient_weight=1.0,
+        background_weight=10.0,
+        representations=parts[4:],
+        representation_jem_weight=1.0,
+    )
 
 
 def _train_steps(rank, world_size):
@@ -181,7 +188,7 @@ def _train_steps(rank, world_size):
         project = _wrap_ddp(module, "cpu")
         batches = _shard_batches(batches, is_target, rank, world_size)
     else:
-        project = module.project
+        project = module.encode_and_project
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-2)
     losses, terms, grads = [], [], []
     for index in batches:
@@ -254,8 +261,8 @@ def test_one_process_changes_nothing():
     )
     t = torch.randn(3, 2)
     assert _gather_projections(t) is t
-    inputs = (t, t, t, t, torch.tensor([True, False, True]))
-    assert _gather_loss_inputs(*inputs) == inputs
+    parts, is_target = (t, t, t, t), torch.tensor([True, False, True])
+    assert _gather_loss_inputs(parts, is_target) == (parts, is_target)
     assert _is_main_process()
     assert _resolve_distributed(False) is False
     assert _resolve_distributed("auto") is False

@@ -62,7 +62,7 @@ def _batch(dtype=torch.float32, seed=0):
     return (*tensors, is_target)
 
 
-def _by_hand(c1, c2, s1, s2, is_target):
+def _by_hand(c1, c2, s1, s2, is_target, representations=None):
     """Each term of DESIGN.md 1 written with explicit loops over 4 points."""
     n = len(c1)
     c1 = [v / v.norm() for v in c1]
@@ -79,8 +79,17 @@ def _by_hand(c1, c2, s1, s2, is_target):
         return math.log(sum(pairs) / len(pairs))
 
     def jem(c, s):
-        rows = [sum(k(c[i], c[j]) * k(s[i], s[j]) for j in range(n)) / n for i in range(n)]
-        return sum(math.log(r) for r in rows) / n
+        m = len(c)
+        rows = [sum(k(c[i], c[j]) * k(s[i], s[j]) for j in range(m)) / m for i in range(m)]
+        return sum(math.log(r) for r in rows) / m
+
+    def target_sphere(r):
+        return [r[i] / r[i].norm() for i in range(n) if is_target[i]]
+
+    representation_jem = 0.0
+    if representations is not None:
+        rc1, rc2, rs1, rs2 = (target_sphere(r) for r in representations)
+        representation_jem = (jem(rc1, rs1) + jem(rc2, rs2)) / 2
 
     targets = [i for i in range(n) if is_target[i]]
     background = [i for i in range(n) if not is_target[i]]
@@ -96,6 +105,7 @@ def _by_hand(c1, c2, s1, s2, is_target):
         )
         / (2 * TAU * len(background) * 2),
         "jem": (jem(c1, sh1) + jem(c2, sh2)) / 2,
+        "representation_jem": representation_jem,
     }
 
 
@@ -109,6 +119,31 @@ def test_every_term_matches_the_definition(dtype):
         assert terms[name].dtype == dtype
         assert terms[name].item() == pytest.approx(expected[name], rel=1e-5), name
     assert total.dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_representation_jem_matches_the_definition(dtype):
+    batch = _batch(dtype)
+    g = torch.Generator().manual_seed(1)
+    widths = (5, 5, 2, 2)  # r_c1, r_c2, r_s1, r_s2
+    representations = tuple(torch.randn(4, w, generator=g, dtype=dtype) for w in widths)
+    total, terms = sepclr_loss(*batch, temperature=TAU, representations=representations)
+    expected = _by_hand(*batch, representations=representations)["representation_jem"]
+    assert terms["representation_jem"].dtype == dtype
+    assert terms["representation_jem"].item() == pytest.approx(expected, rel=1e-5)
+    assert terms["representation_jem"].item() < 0
+    # It enters the total only through its weight, and leaves the other terms.
+    without, plain = sepclr_loss(*batch, temperature=TAU)
+    assert total.item() == without.item()
+    assert plain["representation_jem"].item() == 0.0
+    weighted, _ = sepclr_loss(
+        *batch, temperature=TAU, representations=representations, representation_jem_weight=3.0
+    )
+    assert weighted.item() == pytest.approx(without.item() + 3.0 * expected, rel=1e-5)
+    for name in TERM_NAMES[:-1]:
+        assert terms[name].item() == plain[name].item(), name
+    with pytest.raises(ValueError, match="4 encoder outputs"):
+        sepclr_loss(*batch, representations=representations[:2])
 
 
 def test_total_is_the_weighted_sum():

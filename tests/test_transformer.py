@@ -145,6 +145,20 @@ def test_history_holds_loss_and_every_term(blobs, tiny):
     assert est.history_[-1, "train_background"] >= 0
 
 
+def test_representation_jem_reaches_the_loss(blobs, tiny):
+    # Off by default on tabular data: the term is recorded as 0 and the
+    # model is that of an explicit 0.
+    off = _fit(blobs, **tiny)
+    assert np.all(np.asarray(off.history_[:, "train_representation_jem"]) == 0)
+    explicit = _fit(blobs, representation_jem_weight=0, **tiny)
+    assert_array_equal(off.transform(blobs.X_target), explicit.transform(blobs.X_target))
+    on = _fit(blobs, representation_jem_weight=10.0, **tiny)
+    values = np.asarray(on.history_[:, "train_representation_jem"])
+    assert np.all(values < 0) and np.all(np.isfinite(values))
+    assert on.net_.criterion_.representation_jem_weight == 10.0
+    assert not np.allclose(on.transform(blobs.X_target), off.transform(blobs.X_target))
+
+
 def test_salient_uniformity_reaches_the_loss(blobs, tiny):
     paper = _fit(blobs, **tiny)
     single = _fit(blobs, salient_uniformity="single", **tiny)
