@@ -18,10 +18,10 @@ sepclr_no_jem
 sepclr_plain
     Plain contrastive learning on one space: ``salient_weight=0,
     background_weight=0, jem_weight=0, representation_jem_weight=0``, so
-    only the common encoder is
-    trained, with alignment + uniformity on all samples (SimCLR-style, as in
-    Wang & Isola 2020, on the pooled data). Its common space is evaluated as
-    the single representation (space ``"all"``).
+    only the common encoder is trained, with alignment + uniformity on all
+    samples (SimCLR-style, as in Wang & Isola 2020, on the pooled data). Its
+    common space is evaluated as the single representation (space
+    ``"all"``).
 sepclr_plain_target
     The same plain contrastive learning on the *target* training rows alone
     (no background images): instance discrimination with SepCLR's views and
