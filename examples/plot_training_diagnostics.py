@@ -56,16 +56,14 @@ fig, axes = plt.subplots(2, 4, figsize=(13, 5.5), layout="constrained", sharex=T
 axes = axes.ravel()
 axes[0].plot(epochs, est.history_[:, "train_loss"], color="black")
 axes[0].set_title("total loss")
-# The representations' k-JEM term is off on tabular data by default (it is
-# 0 in the history): the six terms of the paper's objective are plotted.
-paper_terms = [term for term in TERM_NAMES if term != "representation_jem"]
-for ax, term in zip(axes[1:], paper_terms, strict=False):  # the last axis stays empty
+# The six terms of the paper's objective, then the representations' k-JEM
+# term (``representation_jem_weight``), which the package adds.
+for ax, term in zip(axes[1:], TERM_NAMES, strict=True):
     ax.plot(epochs, est.history_[:, f"train_{term}"], label="default")
     ax.plot(epochs, no_background.history_[:, f"train_{term}"], "--", label="background_weight=0")
     ax.set_title(term.replace("_", " "))
 axes[1].legend(fontsize="small")
-axes[-1].axis("off")
-for ax in axes[4:7]:
+for ax in axes[4:]:
     ax.set_xlabel("epoch")
 plt.show()
 

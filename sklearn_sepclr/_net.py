@@ -76,6 +76,7 @@ class _SepCLRCriterion(nn.Module):
         jem_weight=10.0,
         salient_uniformity="per_background",
         representation_jem_weight=0.0,
+        representation_jem_encoder="both",
     ):
         super().__init__()
         self.temperature = temperature
@@ -85,6 +86,7 @@ class _SepCLRCriterion(nn.Module):
         self.jem_weight = jem_weight
         self.salient_uniformity = salient_uniformity
         self.representation_jem_weight = representation_jem_weight
+        self.representation_jem_encoder = representation_jem_encoder
 
     def forward(self, common1, common2, salient1, salient2, is_target, representations=None):
         return sepclr_loss(
@@ -101,6 +103,8 @@ class _SepCLRCriterion(nn.Module):
             salient_uniformity=self.salient_uniformity,
             representations=representations,
             representation_jem_weight=self._representation_jem_weight,
+            # getattr: criteria pickled before the choice existed.
+            representation_jem_encoder=getattr(self, "representation_jem_encoder", "both"),
         )
 
     @property

@@ -26,6 +26,7 @@ __all__ = [
     "sepclr_loss",
     "TERM_NAMES",
     "SALIENT_UNIFORMITY_MODES",
+    "REPRESENTATION_JEM_ENCODERS",
 ]
 
 #: Keys of the ``terms`` dictionary returned by :func:`sepclr_loss`.
@@ -41,6 +42,9 @@ TERM_NAMES = (
 
 #: Accepted values of ``salient_uniformity`` in :func:`sepclr_loss`.
 SALIENT_UNIFORMITY_MODES = ("per_background", "single")
+
+#: Accepted values of ``representation_jem_encoder`` in :func:`sepclr_loss`.
+REPRESENTATION_JEM_ENCODERS = ("both", "common", "salient")
 
 
 def _squared_distances(z):
@@ -189,6 +193,7 @@ def sepclr_loss(
     salient_uniformity="per_background",
     representations=None,
     representation_jem_weight=0.0,
+    representation_jem_encoder="both",
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
 
@@ -233,6 +238,11 @@ def sepclr_loss(
         the heads drop. None: ``J_r = 0``.
     representation_jem_weight : float, default=0.0
         Weight ``lambda_r`` of ``J_r`` (0 switches it off).
+    representation_jem_encoder : {"both", "common", "salient"}, default="both"
+        Which encoder ``J_r`` trains: its gradient reaches the common and
+        the salient representations (``"both"``), or only one side, the
+        other side's representations entering the term detached. The value
+        of ``J_r`` is the same; only where its gradient goes changes.
 
     Returns
     -------
@@ -271,6 +281,11 @@ def sepclr_loss(
             f"salient_uniformity must be one of {SALIENT_UNIFORMITY_MODES}; "
             f"got {salient_uniformity!r}."
         )
+    if representation_jem_encoder not in REPRESENTATION_JEM_ENCODERS:
+        raise ValueError(
+            f"representation_jem_encoder must be one of {REPRESENTATION_JEM_ENCODERS}; "
+            f"got {representation_jem_encoder!r}."
+        )
     is_target = is_target.to(device=common1.device, dtype=torch.bool)
     is_background = ~is_target
     tau = temperature
@@ -300,7 +315,9 @@ def sepclr_loss(
             joint_entropy(c1, sh1, temperature=tau)
             + joint_entropy(c2, sh2, temperature=tau)
         ),
-        "representation_jem": _representation_jem(representations, is_target, tau, c1),
+        "representation_jem": _representation_jem(
+            representations, is_target, tau, c1, representation_jem_encoder
+        ),
     }
     total = (
         terms["common_alignment"]
@@ -314,9 +331,10 @@ def sepclr_loss(
     return total, terms
 
 
-def _representation_jem(representations, is_target, temperature, like):
+def _representation_jem(representations, is_target, temperature, like, encoder="both"):
     """``J_r``: k-JEM of the unit-normalised target representations, mean
-    of the two views (0, of ``like``'s dtype, without representations)."""
+    of the two views (0, of ``like``'s dtype, without representations).
+    ``encoder`` names the side whose gradient is kept (``"both"``: both)."""
     if representations is None:
         return like.new_zeros(())
     if len(representations) != 4:
@@ -324,8 +342,10 @@ def _representation_jem(representations, is_target, temperature, like):
             "representations must be the 4 encoder outputs (r_c1, r_c2, r_s1, r_s2); "
             f"got {len(representations)}."
         )
+    detached = {"both": (), "common": (2, 3), "salient": (0, 1)}[encoder]
     common1, common2, salient1, salient2 = (
-        torch.nn.functional.normalize(r[is_target], dim=1) for r in representations
+        torch.nn.functional.normalize((r.detach() if i in detached else r)[is_target], dim=1)
+        for i, r in enumerate(representations)
     )
     return 0.5 * (
         joint_entropy(common1, salient1, temperature=temperature)

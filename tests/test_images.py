@@ -38,9 +38,9 @@ class _Stop(Exception):
 
 
 def _settings_at_train_begin(est, *fit_args):
-    """The net's ``max_epochs``, ``background_mixing`` and background term
-    weight when training starts; the fit is stopped there (a 300-epoch
-    default is not run)."""
+    """The net's ``max_epochs``, ``background_mixing``, background term
+    weight and representations' k-JEM encoder when training starts; the fit
+    is stopped there (a 300-epoch default is not run)."""
     from skorch.callbacks import Callback
 
     seen = {}
@@ -51,6 +51,7 @@ def _settings_at_train_begin(est, *fit_args):
                 max_epochs=net.max_epochs,
                 background_mixing=net.background_mixing,
                 background_weight=net.criterion_.background_weight,
+                representation_jem_encoder=net.criterion_.representation_jem_encoder,
             )
             raise _Stop
 
@@ -61,22 +62,40 @@ def _settings_at_train_begin(est, *fit_args):
 
 def test_auto_defaults_depend_on_the_kind_of_data(images):
     X, groups = images
-    auto = dict(max_epochs="auto", background_mixing="auto", background_weight="auto")
+    auto = dict(
+        max_epochs="auto",
+        background_mixing="auto",
+        background_weight="auto",
+        representation_jem_encoder="auto",
+    )
     image = _settings_at_train_begin(_tiny_cnn(**auto), X, groups)
-    assert image == {"max_epochs": 300, "background_mixing": 0.5, "background_weight": 10.0}
+    assert image == {
+        "max_epochs": 300,
+        "background_mixing": 0.5,
+        "background_weight": 10.0,
+        "representation_jem_encoder": "salient",
+    }
     # The same images as rows (tabular data): the tabular defaults.
     rows = SepCLRTransformer(n_common=2, n_salient=2, hidden_layer_sizes=(8,), device="cpu")
     tabular = _settings_at_train_begin(rows, X.reshape(len(X), -1) / 255.0, groups)
-    assert tabular == {"max_epochs": 100, "background_mixing": 0.0, "background_weight": 30.0}
+    assert tabular == {
+        "max_epochs": 100,
+        "background_mixing": 0.0,
+        "background_weight": 30.0,
+        "representation_jem_encoder": "common",
+    }
     # Flattened images with image_shape are images.
     flat = _tiny_cnn(image_shape=(1, 12, 12), **auto)
     assert _settings_at_train_begin(flat, X.reshape(len(X), -1), groups) == image
     # Numbers are taken as given, on images too.
-    given = _tiny_cnn(max_epochs=3, background_mixing=0.0, background_weight=7)
+    given = _tiny_cnn(
+        max_epochs=3, background_mixing=0.0, background_weight=7, representation_jem_encoder="both"
+    )
     assert _settings_at_train_begin(given, X, groups) == {
         "max_epochs": 3,
         "background_mixing": 0.0,
         "background_weight": 7.0,
+        "representation_jem_encoder": "both",
     }
 
 

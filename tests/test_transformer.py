@@ -146,17 +146,37 @@ def test_history_holds_loss_and_every_term(blobs, tiny):
 
 
 def test_representation_jem_reaches_the_loss(blobs, tiny):
-    # Off by default on tabular data: the term is recorded as 0 and the
-    # model is that of an explicit 0.
-    off = _fit(blobs, **tiny)
-    assert np.all(np.asarray(off.history_[:, "train_representation_jem"]) == 0)
-    explicit = _fit(blobs, representation_jem_weight=0, **tiny)
-    assert_array_equal(off.transform(blobs.X_target), explicit.transform(blobs.X_target))
-    on = _fit(blobs, representation_jem_weight=10.0, **tiny)
-    values = np.asarray(on.history_[:, "train_representation_jem"])
+    # On by default: weight 10, on tabular data through the common encoder.
+    default = _fit(blobs, **tiny)
+    assert default.net_.criterion_.representation_jem_weight == 10.0
+    values = np.asarray(default.history_[:, "train_representation_jem"])
     assert np.all(values < 0) and np.all(np.isfinite(values))
-    assert on.net_.criterion_.representation_jem_weight == 10.0
-    assert not np.allclose(on.transform(blobs.X_target), off.transform(blobs.X_target))
+    explicit = _fit(
+        blobs, representation_jem_weight=10, representation_jem_encoder="common", **tiny
+    )
+    assert_array_equal(default.transform(blobs.X_target), explicit.transform(blobs.X_target))
+    # 0 switches it off: the term is recorded as 0 and the model changes.
+    off = _fit(blobs, representation_jem_weight=0, **tiny)
+    assert np.all(np.asarray(off.history_[:, "train_representation_jem"]) == 0)
+    assert not np.allclose(off.transform(blobs.X_target), default.transform(blobs.X_target))
+
+
+def test_representation_jem_encoder_reaches_the_loss(blobs, tiny):
+    # Which encoder the term trains changes the fitted model; the weight
+    # alone decides whether the term is on.
+    fits = {
+        encoder: _fit(
+            blobs, representation_jem_weight=10.0, representation_jem_encoder=encoder, **tiny
+        )
+        for encoder in ("both", "common", "salient")
+    }
+    for encoder, est in fits.items():
+        assert est.net_.criterion_.representation_jem_encoder == encoder
+    Z = {encoder: est.transform(blobs.X_target) for encoder, est in fits.items()}
+    assert not np.allclose(Z["both"], Z["common"])
+    assert not np.allclose(Z["both"], Z["salient"])
+    with pytest.raises(ValueError, match="representation_jem_encoder"):
+        _fit(blobs, representation_jem_encoder="projection", **tiny)
 
 
 def test_salient_uniformity_reaches_the_loss(blobs, tiny):
