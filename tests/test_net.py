@@ -154,3 +154,26 @@ def test_training_reads_the_device_once_per_epoch_not_per_batch(monkeypatch, kin
     two_batches = _count_host_reads(monkeypatch, fit(32))
     eight_batches = _count_host_reads(monkeypatch, fit(8))
     assert eight_batches == two_batches
+
+
+def test_criterion_pickled_before_the_representation_terms_computes_the_paper_loss():
+    # A criterion unpickled from a model saved before representation_jem_weight
+    # and representation_jem_encoder existed lacks both attributes: it must
+    # compute the paper's objective (J_r weighted 0), not fail.
+    import pickle
+
+    from sklearn_sepclr._net import _SepCLRCriterion
+
+    g = torch.Generator().manual_seed(0)
+    batch = [torch.randn(6, 3, generator=g) for _ in range(4)]
+    is_target = torch.tensor([False, False, False, True, True, True])
+    representations = tuple(torch.randn(6, 5, generator=g) for _ in range(4))
+    old = _SepCLRCriterion(representation_jem_weight=10.0, representation_jem_encoder="common")
+    del old.representation_jem_weight, old.representation_jem_encoder
+    old = pickle.loads(pickle.dumps(old))
+    assert not old.uses_representations
+    paper = _SepCLRCriterion(representation_jem_weight=0.0)
+    total, terms = old(*batch, is_target, representations=representations)
+    expected, _ = paper(*batch, is_target, representations=representations)
+    assert total.item() == expected.item()
+    assert terms["representation_jem"].item() < 0
