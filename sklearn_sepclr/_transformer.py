@@ -75,8 +75,10 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
       pulled to the constant code ``s' = 0``;
 
     and a kernel joint-entropy term (k-JEM) keeps the two spaces
-    statistically independent. ``transform`` needs no group labels: it
-    returns ``[common | salient]`` features for any sample.
+    statistically independent. The package adds a second k-JEM term on the
+    encoder outputs themselves (``representation_jem_weight``; 0 gives the
+    paper's objective). ``transform`` needs no group labels: it returns
+    ``[common | salient]`` features for any sample.
 
     Parameters
     ----------
