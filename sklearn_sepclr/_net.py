@@ -67,6 +67,10 @@ class TrainingDivergedError(FloatingPointError):
 class _SepCLRCriterion(nn.Module):
     """The SepCLR objective as a module, so skorch can set its weights."""
 
+    #: Settings added after the first release of the criterion, with the
+    #: values that reproduce the loss of a criterion pickled before them.
+    _ADDED_SETTINGS = {"representation_jem_weight": 0.0, "representation_jem_encoder": "both"}
+
     def __init__(
         self,
         temperature=0.5,
@@ -102,20 +106,19 @@ class _SepCLRCriterion(nn.Module):
             jem_weight=self.jem_weight,
             salient_uniformity=self.salient_uniformity,
             representations=representations,
-            representation_jem_weight=self._representation_jem_weight,
-            # getattr: criteria pickled before the choice existed.
-            representation_jem_encoder=getattr(self, "representation_jem_encoder", "both"),
+            representation_jem_weight=self.representation_jem_weight,
+            representation_jem_encoder=self.representation_jem_encoder,
         )
 
-    @property
-    def _representation_jem_weight(self):
-        # getattr: criteria pickled before the term existed.
-        return getattr(self, "representation_jem_weight", 0.0)
+    def __setstate__(self, state):
+        # A criterion pickled before a setting existed gets the value that
+        # keeps its loss.
+        super().__setstate__({**self._ADDED_SETTINGS, **state})
 
     @property
     def uses_representations(self):
         """Whether the loss reads the encoder outputs (``J_r`` is on)."""
-        return bool(self._representation_jem_weight)
+        return bool(self.representation_jem_weight)
 
 
 class _GroupDataset(torch.utils.data.Dataset):

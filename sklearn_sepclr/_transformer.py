@@ -217,9 +217,10 @@ default="auto"
         data, ``"salient"`` for images. Measured at a weight of 10 against
         ``"both"`` (``benchmarks/README.md``, "Which encoder the
         representations' k-JEM term trains"): on Mice Protein (ten seeds)
-        training the common encoder alone cut the leakage as much (common projections 0.569 against
-        0.577, chance 0.50) and kept the two salient clusters of
-        ``make_contrastive_blobs`` (adjusted Rand index 0.82 against 0.11);
+        training the common encoder alone cut the leakage as much (common
+        projections 0.569 against 0.577, chance 0.50) and kept the two
+        salient clusters of ``make_contrastive_blobs`` (adjusted Rand index
+        0.82 against 0.11);
         on textures + MNIST (three seeds) training the salient encoder alone
         read the digit as well from the salient features (0.734 against
         0.733), kept the source image in the common ones (0.694 against
