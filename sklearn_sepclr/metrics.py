@@ -83,7 +83,9 @@ def probe_table(
         ``"contrastivepca"``) holding every column. A dict maps a space name
         to anything that selects columns of a NumPy array: a ``slice``, a
         list or array of indices, a boolean mask.
-    tasks, classifier, regressor
+    tasks : dict of str to {"classification", "regression"}, default=None
+        As in :func:`probe_scores`.
+    classifier, regressor : estimator, default=None
         As in :func:`probe_scores`.
 
     Returns

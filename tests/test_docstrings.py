@@ -31,6 +31,22 @@ def test_numpydoc_sections_and_a_doctest(obj):
         assert "Parameters\n----------" in doc and "Returns\n-------" in doc
     elif not issubclass(obj, (Exception, tuple)):  # exceptions, named tuples
         assert "Parameters\n----------" in doc
+    # Every argument is documented, under its own name.
+    section = doc.split("Parameters\n----------", 1)[-1]
+    documented = {
+        name.strip()
+        for line in section.splitlines()
+        if " : " in line and not line.startswith(" ")
+        for name in line.split(" : ")[0].split(",")
+    }
+    target = obj if inspect.isfunction(obj) else obj.__init__
+    if target is not object.__init__ and "Parameters\n----------" in doc:
+        arguments = [
+            name
+            for name, p in inspect.signature(target).parameters.items()
+            if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        assert set(arguments) <= documented, set(arguments) - documented
 
 
 def test_every_public_module_lists_its_names():
