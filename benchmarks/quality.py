@@ -13,11 +13,13 @@ sepclr
     (``encoder="cnn"`` for images); only ``max_epochs`` (``--epochs``) and
     ``device`` are set, and ``batch_size`` is capped at the train size.
 sepclr_no_jem
-    The same with ``jem_weight=0`` and ``representation_jem_weight=0``
-    (both k-JEM terms off).
+    The same with ``jem_weight=0``, ``representation_jem_weight=0`` and
+    ``decorrelation_weight=0`` (both k-JEM terms and the decorrelation of
+    the representations off: no term ties the two spaces together).
 sepclr_plain
     Plain contrastive learning on one space: ``salient_weight=0,
-    background_weight=0, jem_weight=0, representation_jem_weight=0``, so
+    background_weight=0, jem_weight=0, representation_jem_weight=0,
+    decorrelation_weight=0``, so
     only the common encoder is trained, with alignment + uniformity on all
     samples (SimCLR-style, as in Wang & Isola 2020, on the pooled data). Its
     common space is evaluated as the single representation (space
@@ -261,12 +263,13 @@ class _PackageCPCA:
 
 #: What each SepCLR ablation switches off (``variant`` of :func:`_sepclr`).
 _ABLATIONS = {
-    "no_jem": {"jem_weight": 0.0, "representation_jem_weight": 0.0},
+    "no_jem": {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation_weight": 0.0},
     "plain": {
         "salient_weight": 0.0,
         "background_weight": 0.0,
         "jem_weight": 0.0,
         "representation_jem_weight": 0.0,
+        "decorrelation_weight": 0.0,
         "output": "common",
     },
 }

@@ -69,7 +69,11 @@ class _SepCLRCriterion(nn.Module):
 
     #: Settings added after the first release of the criterion, with the
     #: values that reproduce the loss of a criterion pickled before them.
-    _ADDED_SETTINGS = {"representation_jem_weight": 0.0, "representation_jem_encoder": "both"}
+    _ADDED_SETTINGS = {
+        "representation_jem_weight": 0.0,
+        "representation_jem_encoder": "both",
+        "decorrelation_weight": 0.0,
+    }
 
     def __init__(
         self,
@@ -81,6 +85,7 @@ class _SepCLRCriterion(nn.Module):
         salient_uniformity="per_background",
         representation_jem_weight=0.0,
         representation_jem_encoder="both",
+        decorrelation_weight=0.0,
     ):
         super().__init__()
         self.temperature = temperature
@@ -91,6 +96,7 @@ class _SepCLRCriterion(nn.Module):
         self.salient_uniformity = salient_uniformity
         self.representation_jem_weight = representation_jem_weight
         self.representation_jem_encoder = representation_jem_encoder
+        self.decorrelation_weight = decorrelation_weight
 
     def forward(self, common1, common2, salient1, salient2, is_target, representations=None):
         return sepclr_loss(
@@ -108,6 +114,7 @@ class _SepCLRCriterion(nn.Module):
             representations=representations,
             representation_jem_weight=self.representation_jem_weight,
             representation_jem_encoder=self.representation_jem_encoder,
+            decorrelation_weight=self.decorrelation_weight,
         )
 
     def __setstate__(self, state):
@@ -117,8 +124,8 @@ class _SepCLRCriterion(nn.Module):
 
     @property
     def uses_representations(self):
-        """Whether the loss reads the encoder outputs (``J_r`` is on)."""
-        return bool(self.representation_jem_weight)
+        """Whether the loss reads the encoder outputs (``J_r`` or ``D`` is on)."""
+        return bool(self.representation_jem_weight or self.decorrelation_weight)
 
 
 class _GroupDataset(torch.utils.data.Dataset):

@@ -8,7 +8,7 @@ Contrastive Representation Learning", ICLR 2024 (arXiv 2402.11928):
 .. math::
 
     L = (A_c + w_u U_c) + \\beta_s (A_s + w_u U_s) + \\beta_r R + \\lambda J
-        + \\lambda_r J_r
+        + \\lambda_r J_r + \\mu D
 
 with the Gaussian kernel :math:`K(a, b) = \\exp(-\\|a - b\\|^2 / (2\\tau))`.
 All functions are vectorised over the batch, work in float32 and float64, and
@@ -23,6 +23,7 @@ __all__ = [
     "alignment",
     "uniformity",
     "joint_entropy",
+    "cross_correlation",
     "sepclr_loss",
     "TERM_NAMES",
     "SALIENT_UNIFORMITY_MODES",
@@ -38,6 +39,7 @@ TERM_NAMES = (
     "background",
     "jem",
     "representation_jem",
+    "decorrelation",
 )
 
 #: Accepted values of ``salient_uniformity`` in :func:`sepclr_loss`.
@@ -169,6 +171,57 @@ def joint_entropy(common, salient, *, temperature=0.5):
     return (torch.logsumexp(log_kernel, dim=1) - math.log(n)).mean()
 
 
+def cross_correlation(common, salient, *, eps=1e-4):
+    """Mean squared Pearson correlation between the columns of two blocks.
+
+    .. math::
+
+        D = \\frac{1}{d_c d_s} \\sum_{i, j} \\rho(c_{\\cdot i}, s_{\\cdot j})^2
+
+    over the ``n`` rows of the batch. It is 0 when every common feature is
+    uncorrelated with every salient feature in the batch (a necessary
+    condition of independence) and 1 when each is an affine function of
+    the other. Unlike :func:`joint_entropy` it has no kernel width, so it
+    does not saturate when the codes lie far apart; it only sees linear
+    dependence, the kind a linear probe reads.
+
+    Parameters
+    ----------
+    common : torch.Tensor of shape (n, d_c)
+        One block of features (e.g. the common representations).
+    salient : torch.Tensor of shape (n, d_s)
+        The other block, for the same samples.
+    eps : float, default=1e-4
+        Added to each column's standard deviation, so constant columns
+        count as uncorrelated instead of dividing by zero.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar in [0, 1]; 0 when ``n < 2``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import cross_correlation
+    >>> c = torch.tensor([[0.0], [1.0], [2.0]])
+    >>> round(float(cross_correlation(c, 3 * c + 1)), 3)
+    1.0
+    >>> round(float(cross_correlation(c, torch.tensor([[1.0], [-2.0], [1.0]]))), 3)
+    0.0
+    """
+    n = common.shape[0]
+    if n < 2:
+        return common.sum() * 0.0 + salient.sum() * 0.0
+
+    def standardised(x):
+        x = x - x.mean(dim=0)
+        return x / (x.std(dim=0) + eps)
+
+    correlation = standardised(common).T @ standardised(salient) / (n - 1)
+    return (correlation**2).mean()
+
+
 def _salient_uniformity(salient_hat, is_target, mode, temperature):
     """``U_s`` of one view; ``salient_hat`` has its background rows at s' = 0."""
     if mode == "single":
@@ -194,6 +247,7 @@ def sepclr_loss(
     representations=None,
     representation_jem_weight=0.0,
     representation_jem_encoder="both",
+    decorrelation_weight=0.0,
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
 
@@ -243,6 +297,13 @@ def sepclr_loss(
         the salient representations (``"both"``), or only one side, the
         other side's representations entering the term detached. The value
         of ``J_r`` is the same; only where its gradient goes changes.
+    decorrelation_weight : float, default=0.0
+        Weight ``mu`` of the term ``D`` (not in the paper): the
+        :func:`cross_correlation` of the common and salient
+        ``representations`` of the target samples, mean of the two views.
+        It trains the common encoder only (the salient representations
+        enter as constants): the common features give up what they share
+        linearly with the salient ones. Needs ``representations``.
 
     Returns
     -------
@@ -253,8 +314,9 @@ def sepclr_loss(
         ``common_alignment`` (A_c), ``common_uniformity`` (U_c),
         ``salient_alignment`` (A_s, over targets), ``salient_uniformity``
         (U_s, see ``salient_uniformity``), ``background`` (R, over
-        background samples), ``jem`` (J) and ``representation_jem`` (J_r,
-        0 without ``representations``).
+        background samples), ``jem`` (J), ``representation_jem`` (J_r)
+        and ``decorrelation`` (D); the last two are 0 without
+        ``representations``.
 
     Notes
     -----
@@ -318,6 +380,7 @@ def sepclr_loss(
         "representation_jem": _representation_jem(
             representations, is_target, tau, c1, representation_jem_encoder
         ),
+        "decorrelation": _decorrelation(representations, is_target, c1),
     }
     total = (
         terms["common_alignment"]
@@ -327,6 +390,7 @@ def sepclr_loss(
         + background_weight * terms["background"]
         + jem_weight * terms["jem"]
         + representation_jem_weight * terms["representation_jem"]
+        + decorrelation_weight * terms["decorrelation"]
     )
     return total, terms
 
@@ -351,3 +415,17 @@ def _representation_jem(representations, is_target, temperature, like, encoder="
         joint_entropy(common1, salient1, temperature=temperature)
         + joint_entropy(common2, salient2, temperature=temperature)
     )
+
+
+def _decorrelation(representations, is_target, like):
+    """``D``: cross-correlation of the target rows' common and salient
+    representations, mean of the two views (0 without representations).
+    The salient representations enter as constants: ``D`` trains the
+    common encoder only."""
+    if representations is None:
+        return like.new_zeros(())
+    common1, common2, salient1, salient2 = (
+        (r.detach() if i >= 2 else r).flatten(start_dim=1)[is_target]
+        for i, r in enumerate(representations)
+    )
+    return 0.5 * (cross_correlation(common1, salient1) + cross_correlation(common2, salient2))

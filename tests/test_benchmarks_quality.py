@@ -321,16 +321,20 @@ def test_quality_linear_widths_follow_the_salient_space_only():
     assert width("pca", *narrow, "--linear-components", "5") == 5
 
 
-def test_quality_ablations_switch_off_both_jem_terms():
+def test_quality_ablations_switch_off_the_terms_that_tie_the_spaces():
     # "Without k-JEM" and plain contrastive learning switch off both k-JEM
-    # terms, even when --sepclr-param sets them for the full model.
+    # terms and the decorrelation, even when --sepclr-param sets them for
+    # the full model.
     quality = _load_quality()
     split = quality.load_dataset("textures", 40, 8, seed=0)
     argv = ["--sepclr-param", "representation_jem_weight=10", "--sepclr-param", "jem_weight=30"]
+    argv += ["--sepclr-param", "decorrelation_weight=20"]
     args = quality.build_parser().parse_args(argv)
     full = quality._sepclr(split, "full", args)
     assert (full.jem_weight, full.representation_jem_weight) == (30, 10)
+    assert full.decorrelation_weight == 20
     for variant in ("no_jem", "plain"):
         est = quality._sepclr(split, variant, args)
         assert est.jem_weight == 0 and est.representation_jem_weight == 0, variant
+        assert est.decorrelation_weight == 0, variant
     assert quality._sepclr(split, "plain", args).output == "common"

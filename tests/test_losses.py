@@ -9,6 +9,7 @@ from sklearn_sepclr.losses import (
     SALIENT_UNIFORMITY_MODES,
     TERM_NAMES,
     alignment,
+    cross_correlation,
     joint_entropy,
     sepclr_loss,
     uniformity,
@@ -86,10 +87,35 @@ def _by_hand(c1, c2, s1, s2, is_target, representations=None):
     def target_sphere(r):
         return [r[i] / r[i].norm() for i in range(n) if is_target[i]]
 
-    representation_jem = 0.0
+    def mean_squared_correlation(a, b):
+        # Pearson correlation of every column of a with every column of b,
+        # each standard deviation (n - 1 in the denominator) plus 1e-4.
+        m = len(a)
+
+        def column(z, j):
+            values = [float(z[i][j]) for i in range(m)]
+            mean = sum(values) / m
+            centred = [v - mean for v in values]
+            sd = math.sqrt(sum(v * v for v in centred) / (m - 1))
+            return [v / (sd + 1e-4) for v in centred]
+
+        cols_a = [column(a, j) for j in range(len(a[0]))]
+        cols_b = [column(b, j) for j in range(len(b[0]))]
+        squares = [
+            (sum(x * y for x, y in zip(u, v, strict=True)) / (m - 1)) ** 2
+            for u in cols_a
+            for v in cols_b
+        ]
+        return sum(squares) / len(squares)
+
+    representation_jem = decorrelation = 0.0
     if representations is not None:
         rc1, rc2, rs1, rs2 = (target_sphere(r) for r in representations)
         representation_jem = (jem(rc1, rs1) + jem(rc2, rs2)) / 2
+        rc1, rc2, rs1, rs2 = ([r[i] for i in range(n) if is_target[i]] for r in representations)
+        decorrelation = (
+            mean_squared_correlation(rc1, rs1) + mean_squared_correlation(rc2, rs2)
+        ) / 2
 
     targets = [i for i in range(n) if is_target[i]]
     background = [i for i in range(n) if not is_target[i]]
@@ -106,6 +132,7 @@ def _by_hand(c1, c2, s1, s2, is_target, representations=None):
         / (2 * TAU * len(background) * 2),
         "jem": (jem(c1, sh1) + jem(c2, sh2)) / 2,
         "representation_jem": representation_jem,
+        "decorrelation": decorrelation,
     }
 
 
@@ -140,8 +167,9 @@ def test_representation_jem_matches_the_definition(dtype):
         *batch, temperature=TAU, representations=representations, representation_jem_weight=3.0
     )
     assert weighted.item() == pytest.approx(without.item() + 3.0 * expected, rel=1e-5)
-    for name in TERM_NAMES[:-1]:
-        assert terms[name].item() == plain[name].item(), name
+    for name in TERM_NAMES:
+        if name not in ("representation_jem", "decorrelation"):
+            assert terms[name].item() == plain[name].item(), name
     with pytest.raises(ValueError, match="4 encoder outputs"):
         sepclr_loss(*batch, representations=representations[:2])
 
@@ -177,6 +205,58 @@ def test_representation_jem_encoder_chooses_where_the_gradient_goes(encoder, tra
             assert grad is None or torch.all(grad == 0), i
     with pytest.raises(ValueError, match="representation_jem_encoder must be one of"):
         sepclr_loss(*batch, representations=representations, representation_jem_encoder="x")
+
+
+def test_cross_correlation_by_hand():
+    c = torch.tensor([[0.0, 1.0], [1.0, 0.0], [2.0, 0.0], [3.0, 1.0]])
+    # Column 0 of c rises, column 1 is symmetric about the middle: a rising
+    # salient column is perfectly correlated with the first and
+    # uncorrelated with the second.
+    s = torch.tensor([[1.0], [3.0], [5.0], [7.0]])
+    assert cross_correlation(c, s).item() == pytest.approx(0.5, rel=1e-3)
+    assert cross_correlation(c[:, :1], s).item() == pytest.approx(1.0, rel=1e-3)
+    assert cross_correlation(c[:, :1], -s).item() == pytest.approx(1.0, rel=1e-3)
+    assert cross_correlation(c[:, 1:], s).item() == pytest.approx(0.0, abs=1e-12)
+    # Scale- and shift-free in each column; symmetric in its two blocks.
+    scaled = cross_correlation(c * torch.tensor([10.0, 0.1]) + 3.0, s)
+    assert scaled.item() == pytest.approx(0.5, rel=1e-3)
+    assert cross_correlation(s, c).item() == pytest.approx(cross_correlation(c, s).item())
+    # A constant column counts as uncorrelated, with a finite gradient.
+    flat = torch.ones(4, 1, requires_grad=True)
+    value = cross_correlation(flat, s)
+    value.backward()
+    assert value.item() == 0.0 and torch.isfinite(flat.grad).all()
+    assert cross_correlation(c[:1], s[:1]).item() == 0.0
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtype):
+    g = torch.Generator().manual_seed(2)
+    c1, c2, s1, s2 = (torch.randn(8, 3, generator=g, dtype=dtype) for _ in range(4))
+    is_target = torch.tensor([True, False] * 4)
+    representations = tuple(
+        torch.randn(8, w, generator=g, dtype=dtype, requires_grad=True) for w in (5, 5, 2, 2)
+    )
+    batch = (c1, c2, s1, s2, is_target)
+    total, terms = sepclr_loss(*batch, temperature=TAU, representations=representations)
+    detached = tuple(r.detach() for r in representations)
+    expected = _by_hand(*batch, representations=detached)["decorrelation"]
+    assert terms["decorrelation"].dtype == dtype
+    assert terms["decorrelation"].item() == pytest.approx(expected, rel=1e-5)
+    assert 0 < expected < 1
+    weighted, _ = sepclr_loss(
+        *batch, temperature=TAU, representations=representations, decorrelation_weight=3.0
+    )
+    assert weighted.item() == pytest.approx(total.item() + 3.0 * expected, rel=1e-5)
+    # Without representations the term is 0; with them it reaches the common
+    # representations of the target rows only.
+    _, plain = sepclr_loss(*batch, temperature=TAU, decorrelation_weight=3.0)
+    assert plain["decorrelation"].item() == 0.0
+    grads = torch.autograd.grad(terms["decorrelation"], representations, allow_unused=True)
+    for i, grad in enumerate(grads[:2]):
+        assert grad[is_target].abs().sum() > 0, i
+        assert torch.all(grad[~is_target] == 0), i
+    assert all(grad is None for grad in grads[2:])
 
 
 def test_total_is_the_weighted_sum():

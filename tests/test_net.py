@@ -157,9 +157,10 @@ def test_training_reads_the_device_once_per_epoch_not_per_batch(monkeypatch, kin
 
 
 def test_criterion_pickled_before_the_representation_terms_computes_the_paper_loss():
-    # A criterion unpickled from a model saved before representation_jem_weight
-    # and representation_jem_encoder existed lacks both attributes: it must
-    # compute the paper's objective (J_r weighted 0), not fail.
+    # A criterion unpickled from a model saved before representation_jem_weight,
+    # representation_jem_encoder and decorrelation_weight existed lacks
+    # them: it must compute the paper's objective (J_r and D weighted 0),
+    # not fail.
     import pickle
 
     from sklearn_sepclr._net import _SepCLRCriterion
@@ -168,12 +169,18 @@ def test_criterion_pickled_before_the_representation_terms_computes_the_paper_lo
     batch = [torch.randn(6, 3, generator=g) for _ in range(4)]
     is_target = torch.tensor([False, False, False, True, True, True])
     representations = tuple(torch.randn(6, 5, generator=g) for _ in range(4))
-    old = _SepCLRCriterion(representation_jem_weight=10.0, representation_jem_encoder="common")
-    del old.representation_jem_weight, old.representation_jem_encoder
+    old = _SepCLRCriterion(
+        representation_jem_weight=10.0,
+        representation_jem_encoder="common",
+        decorrelation_weight=10.0,
+    )
+    del old.representation_jem_weight, old.representation_jem_encoder, old.decorrelation_weight
     old = pickle.loads(pickle.dumps(old))
     assert not old.uses_representations
-    paper = _SepCLRCriterion(representation_jem_weight=0.0)
+    paper = _SepCLRCriterion(representation_jem_weight=0.0, decorrelation_weight=0.0)
     total, terms = old(*batch, is_target, representations=representations)
     expected, _ = paper(*batch, is_target, representations=representations)
     assert total.item() == expected.item()
-    assert terms["representation_jem"].item() < 0
+    assert terms["representation_jem"].item() < 0 and terms["decorrelation"].item() > 0
+    # The decorrelation alone makes the criterion read the representations.
+    assert _SepCLRCriterion(decorrelation_weight=1.0).uses_representations

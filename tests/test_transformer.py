@@ -155,10 +155,34 @@ def test_representation_jem_reaches_the_loss(blobs, tiny):
         blobs, representation_jem_weight=10, representation_jem_encoder="common", **tiny
     )
     assert_array_equal(default.transform(blobs.X_target), explicit.transform(blobs.X_target))
-    # 0 switches it off: the term is recorded as 0 and the model changes.
+    # 0 switches it off: the model changes. The term is still measured while
+    # the decorrelation term reads the representations, and recorded as 0
+    # once nothing does.
     off = _fit(blobs, representation_jem_weight=0, **tiny)
-    assert np.all(np.asarray(off.history_[:, "train_representation_jem"]) == 0)
+    assert np.all(np.asarray(off.history_[:, "train_representation_jem"]) < 0)
     assert not np.allclose(off.transform(blobs.X_target), default.transform(blobs.X_target))
+    neither = _fit(blobs, representation_jem_weight=0, decorrelation_weight=0, **tiny)
+    assert not neither.net_.criterion_.uses_representations
+    for name in ("representation_jem", "decorrelation"):
+        assert np.all(np.asarray(neither.history_[:, f"train_{name}"]) == 0)
+
+
+def test_decorrelation_reaches_the_loss(blobs, tiny):
+    # On by default on tabular data (weight 10, the same fit); a heavier
+    # weight decorrelates the two representations further, 0 leaves them as
+    # the other terms make them.
+    tiny.update(max_epochs=6)
+    fits = {w: _fit(blobs, decorrelation_weight=w, **tiny) for w in (0, 10.0, 1000.0)}
+    default = _fit(blobs, **tiny)
+    assert default.net_.criterion_.decorrelation_weight == 10.0
+    assert_array_equal(default.transform(blobs.X_target), fits[10.0].transform(blobs.X_target))
+    last = {w: est.history_[-1, "train_decorrelation"] for w, est in fits.items()}
+    assert all(0 < value < 1 for value in last.values())
+    assert last[1000.0] < 0.9 * last[0]
+    Z = {w: est.transform(blobs.X_target) for w, est in fits.items()}
+    assert not np.allclose(Z[0], Z[10.0])
+    with pytest.raises(ValueError, match="decorrelation_weight"):
+        _fit(blobs, decorrelation_weight=-1, **tiny)
 
 
 def test_representation_jem_encoder_reaches_the_loss(blobs, tiny):
