@@ -81,8 +81,8 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     statistically independent. The package adds two terms on the encoder
     outputs themselves: a second k-JEM term (``representation_jem_weight``)
     and, on tabular data, their decorrelation (``decorrelation_weight``);
-    both at 0 give the paper's objective. ``transform`` needs no group labels: it returns
-    ``[common | salient]`` features for any sample.
+    both at 0 give the paper's objective. ``transform`` needs no group
+    labels: it returns ``[common | salient]`` features for any sample.
 
     Parameters
     ----------
