@@ -261,17 +261,13 @@ class _PackageCPCA:
         return np.real(Z)
 
 
+#: The weights of every term that ties the common and the salient spaces.
+_TIES_OFF = {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation_weight": 0.0}
+
 #: What each SepCLR ablation switches off (``variant`` of :func:`_sepclr`).
 _ABLATIONS = {
-    "no_jem": {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation_weight": 0.0},
-    "plain": {
-        "salient_weight": 0.0,
-        "background_weight": 0.0,
-        "jem_weight": 0.0,
-        "representation_jem_weight": 0.0,
-        "decorrelation_weight": 0.0,
-        "output": "common",
-    },
+    "no_jem": _TIES_OFF,
+    "plain": {**_TIES_OFF, "salient_weight": 0.0, "background_weight": 0.0, "output": "common"},
 }
 
 

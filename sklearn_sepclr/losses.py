@@ -395,21 +395,30 @@ def sepclr_loss(
     return total, terms
 
 
-def _representation_jem(representations, is_target, temperature, like, encoder="both"):
-    """``J_r``: k-JEM of the unit-normalised target representations, mean
-    of the two views (0, of ``like``'s dtype, without representations).
-    ``encoder`` names the side whose gradient is kept (``"both"``: both)."""
-    if representations is None:
-        return like.new_zeros(())
+def _target_representations(representations, is_target, encoder):
+    """The target rows of the four encoder outputs ``(r_c1, r_c2, r_s1,
+    r_s2)``; ``encoder`` names the side whose gradient is kept (``"both"``:
+    both), the other side's outputs are detached."""
     if len(representations) != 4:
         raise ValueError(
             "representations must be the 4 encoder outputs (r_c1, r_c2, r_s1, r_s2); "
             f"got {len(representations)}."
         )
     detached = {"both": (), "common": (2, 3), "salient": (0, 1)}[encoder]
+    return tuple(
+        (r.detach() if i in detached else r)[is_target] for i, r in enumerate(representations)
+    )
+
+
+def _representation_jem(representations, is_target, temperature, like, encoder="both"):
+    """``J_r``: k-JEM of the unit-normalised target representations, mean
+    of the two views (0, of ``like``'s dtype, without representations).
+    ``encoder`` names the side whose gradient is kept (``"both"``: both)."""
+    if representations is None:
+        return like.new_zeros(())
     common1, common2, salient1, salient2 = (
-        torch.nn.functional.normalize((r.detach() if i in detached else r)[is_target], dim=1)
-        for i, r in enumerate(representations)
+        torch.nn.functional.normalize(r, dim=1)
+        for r in _target_representations(representations, is_target, encoder)
     )
     return 0.5 * (
         joint_entropy(common1, salient1, temperature=temperature)
@@ -424,8 +433,7 @@ def _decorrelation(representations, is_target, like):
     common encoder only."""
     if representations is None:
         return like.new_zeros(())
-    common1, common2, salient1, salient2 = (
-        (r.detach() if i >= 2 else r).flatten(start_dim=1)[is_target]
-        for i, r in enumerate(representations)
+    common1, common2, salient1, salient2 = _target_representations(
+        representations, is_target, "common"
     )
     return 0.5 * (cross_correlation(common1, salient1) + cross_correlation(common2, salient2))
