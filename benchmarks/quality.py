@@ -35,6 +35,16 @@ sepclr_plain_target
     adds. The estimator needs both groups, so the target rows are labelled
     alternately background and target; with the salient, background and
     k-JEM terms off the labels only stratify the batches.
+sepclr_untrained
+    SepCLR's networks as ``sepclr`` builds them, left at their random
+    initial weights: one epoch at a learning rate of ``1e-30`` (Adam's
+    steps are at most about the learning rate, so no weight moves by more
+    than that; batch norm still takes the training data's statistics). A
+    diagnostic of what the leakage probes read before any training: how
+    much of the salient attribute random features of the common space's
+    width carry, and of the common attribute random features of the
+    salient space's width, which the terms that tie the spaces must remove
+    for the leakage targets to be met.
 contrastivepca
     :class:`sklearn_sepclr.baselines.ContrastivePCA` with ``alpha="auto"``
     (standardised features for tabular data).
@@ -126,14 +136,16 @@ METHODS = (
     "sepclr_no_jem",
     "sepclr_plain",
     "sepclr_plain_target",
+    "sepclr_untrained",
     "contrastivepca",
     "contrastive_pkg",
     "pca",
     "supervised",
 )
-#: What a run without ``--methods`` fits: every method but the diagnostic
-#: ``sepclr_plain_target``.
-DEFAULT_METHODS = tuple(m for m in METHODS if m != "sepclr_plain_target")
+#: Diagnostics, fitted only when named in ``--methods``.
+DIAGNOSTICS = ("sepclr_plain_target", "sepclr_untrained")
+#: What a run without ``--methods`` fits: every method but the diagnostics.
+DEFAULT_METHODS = tuple(m for m in METHODS if m not in DIAGNOSTICS)
 #: Sizes of ``--quick``: small images and few image epochs, so all five
 #: datasets run in under 10 minutes on a 2-core CPU. ``None`` epochs mean
 #: the library default ``max_epochs``.
@@ -264,10 +276,15 @@ class _PackageCPCA:
 #: The weights of every term that ties the common and the salient spaces.
 _TIES_OFF = {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation_weight": 0.0}
 
-#: What each SepCLR ablation switches off (``variant`` of :func:`_sepclr`).
+#: What each SepCLR variant changes (``variant`` of :func:`_sepclr`): the two
+#: ablations switch terms off; ``untrained`` keeps the initial weights.
 _ABLATIONS = {
     "no_jem": _TIES_OFF,
     "plain": {**_TIES_OFF, "salient_weight": 0.0, "background_weight": 0.0, "output": "common"},
+    # One epoch at a learning rate of 1e-30: Adam's steps (at most about lr)
+    # leave the weights at their initial values (those initialised at 0 move
+    # by ~1e-30), and batch norm sees the training data's statistics.
+    "untrained": {"max_epochs": 1, "lr": 1e-30},
 }
 
 
@@ -333,6 +350,7 @@ def _fit_method(method, split, args, cache):
             "sepclr_no_jem": "no_jem",
             "sepclr_plain": "plain",
             "sepclr_plain_target": "plain",
+            "sepclr_untrained": "untrained",
         }
         est = _sepclr(split, variant[method], args)
         X_fit, groups = split.X_train, g_train.astype(int)
@@ -649,7 +667,7 @@ def build_parser():
     )
     parser.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=DATASETS)
     parser.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS,
-                        help="default: all but sepclr_plain_target")
+                        help="default: all but the diagnostics " + ", ".join(DIAGNOSTICS))
     parser.add_argument("--quick", action="store_true",
                         help=f"small CPU run (< 10 min on 2 cores): {QUICK}")
     parser.add_argument("--n-samples", type=int,

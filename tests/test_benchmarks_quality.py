@@ -297,11 +297,42 @@ def test_quality_plain_target_trains_on_the_targets_alone():
     assert not np.allclose(after["sepclr_plain"], before["sepclr_plain"])
 
 
-def test_quality_default_methods_leave_out_the_diagnostic():
+def test_quality_default_methods_leave_out_the_diagnostics():
     quality = _load_quality()
     args = quality.build_parser().parse_args([])
-    assert "sepclr_plain_target" not in args.methods
-    assert set(args.methods) == set(quality.METHODS) - {"sepclr_plain_target"}
+    assert set(quality.DIAGNOSTICS) == {"sepclr_plain_target", "sepclr_untrained"}
+    assert set(args.methods) == set(quality.METHODS) - set(quality.DIAGNOSTICS)
+
+
+def test_quality_untrained_keeps_the_initial_weights():
+    # The diagnostic probes SepCLR's networks at their random initial weights:
+    # its fit must not move them, while the same fit at the library's learning
+    # rate does (so the comparison would catch a step that got through).
+    import torch
+
+    quality = _load_quality()
+    args = quality.build_parser().parse_args(
+        ["--device", "cpu", "--sepclr-param", "hidden_layer_sizes=[16]", "--seed", "3"]
+    )
+    split = quality.load_dataset("blobs", 120, None, seed=0)
+
+    def weights(est):
+        est.fit(split.X_train, split.target_train.astype(int))
+        return {k: v.clone() for k, v in est.net_.module_.named_parameters()}
+
+    untrained = quality._sepclr(split, "untrained", args)
+    assert untrained.max_epochs == 1
+    once = weights(untrained)
+    thrice = weights(untrained.set_params(max_epochs=3))
+    trained = weights(untrained.set_params(lr=1e-3))
+    assert once.keys() == thrice.keys() == trained.keys()
+    # (Parameters initialised at 0 can move by a step of about 1e-30.)
+    assert all(torch.allclose(once[k], thrice[k], rtol=0, atol=1e-25) for k in once)
+    assert max((once[k] - trained[k]).abs().max() for k in once) > 1e-3
+    # Its probe rows: two spaces of the full model's widths, both features.
+    Z_train, Z_test, spaces, est = quality._fit_method("sepclr_untrained", split, args, {})
+    assert list(spaces) == ["common", "salient"]
+    assert Z_train.shape[1] == est.n_common + est.n_salient
 
 
 def test_quality_linear_widths_follow_the_salient_space_only():
