@@ -31,6 +31,9 @@ Targets 1, 2 and 4 are judged on the representations (``sepclr``) and on
 the projections (``sepclr@proj``); a verdict is ``met`` when the
 representations meet it, ``met on projections`` when only those do,
 ``missed``, or ``not measured`` when the runs lack the rows it needs.
+When the runs hold ``sepclr_untrained`` (quality.py's diagnostic: SepCLR's
+networks at their initial weights) on the same seeds, the leakage rows
+quote its probe too ("untrained"): what the training had to remove.
 """
 
 import argparse
@@ -56,6 +59,9 @@ SEPCLR_KEYS = (
     "cnn_widths", "jem_bandwidth", "lr_schedule",
 )
 FEATURES = {"representations": "", "projections": "@proj"}
+#: quality.py's diagnostic of the networks at their initial weights: quoted
+#: beside the leakage verdicts when the runs hold it.
+UNTRAINED = "sepclr_untrained"
 
 
 def load_runs(paths):
@@ -201,10 +207,12 @@ def _salient_probe(table, dataset, suffix):
     return text, bool(beats(mean_ours, mean_best))
 
 
-def _bounded(table, dataset, method, column, chance_column, above=False):
+def _bounded(table, dataset, method, column, chance_column, above=False, reference=None):
     """Mean of a probe against chance + LEAKAGE_MARGIN: (text, met).
 
-    Met when the mean is at most the bound, or over it when ``above``.
+    Met when the mean is at most the bound, or over it when ``above``. When
+    the runs hold the method ``reference`` on the same seeds, its mean is
+    quoted too, for information (it does not enter the verdict).
     """
     scores = _scores(table, dataset, method, column)
     chance = _scores(table, dataset, method, chance_column)
@@ -213,7 +221,12 @@ def _bounded(table, dataset, method, column, chance_column, above=False):
     mean = np.mean(list(scores.values()))
     bound = np.mean(list(chance.values())) + LEAKAGE_MARGIN
     met = mean > bound if above else mean <= bound
-    return f"{mean:.3f} {'>' if above else '<='} {bound:.3f}? ({_seeds(scores)})", bool(met)
+    seeds = _seeds(scores)
+    if reference is not None:
+        other = _scores(table, dataset, reference, column)
+        if set(scores) <= set(other):
+            seeds += f"; untrained {np.mean([other[s] for s in scores]):.3f}"
+    return f"{mean:.3f} {'>' if above else '<='} {bound:.3f}? ({seeds})", bool(met)
 
 
 def _collapse(table, dataset, suffix):
@@ -246,9 +259,9 @@ def judge(table):
     targets = {
         "s->s >= best linear + margin": _salient_probe,
         "c->s within 10 pts of chance": lambda t, d, s: _bounded(
-            t, d, "sepclr" + s, "c->s", "chance_s"),
+            t, d, "sepclr" + s, "c->s", "chance_s", reference=UNTRAINED + s),
         "s->c within 10 pts of chance": lambda t, d, s: _bounded(
-            t, d, "sepclr" + s, "s->c", "chance_c"),
+            t, d, "sepclr" + s, "s->c", "chance_c", reference=UNTRAINED + s),
         "collapse < 0.1": _collapse,
         "no k-JEM: more c->s": _no_jem,
         # Plain contrastive learning does not separate: its one space reads s.

@@ -93,6 +93,27 @@ def test_projections_can_meet_what_representations_miss(tmp_path):
     assert verdicts["dsprites", "s->c within 10 pts of chance"].verdict == "missed"
 
 
+def test_leakage_rows_quote_the_untrained_networks_without_judging_them(tmp_path):
+    # The untrained diagnostic is quoted beside the leakage probes, averaged
+    # over the same seeds, and leaves the verdicts alone; without it on
+    # every seed of SepCLR's rows it is not quoted.
+    paths = []
+    for seed, (ours, untrained) in enumerate([(0.15, 0.30), (0.25, 0.40)]):
+        rows = [_row("textures", "sepclr", **{"c->s": ours, "s->c": 0.5}),
+                _row("textures", "sepclr_untrained", **{"c->s": untrained, "s->c": 0.9})]
+        paths.append(_write(tmp_path, f"r{seed}", seed, rows))
+    verdicts = _verdicts(paths)
+    c_to_s = verdicts["textures", "c->s within 10 pts of chance"]
+    assert c_to_s.representations == "0.200 <= 0.200? (2 seeds; untrained 0.350)"
+    assert c_to_s.verdict == "met"
+    s_to_c = verdicts["textures", "s->c within 10 pts of chance"]
+    assert s_to_c.representations.endswith("(2 seeds; untrained 0.900)")
+    assert s_to_c.verdict == "missed"
+    extra = _write(tmp_path, "r2", 2, [_row("textures", "sepclr", **{"c->s": 0.2})])
+    assert "untrained" not in _verdicts([*paths, extra])[
+        "textures", "c->s within 10 pts of chance"].representations
+
+
 def test_missing_rows_are_not_measured_and_no_common_attribute_drops_s_to_c(tmp_path):
     rows = [_row("mnist_grass", "sepclr", **{"s->s": 0.5, "c->s": 0.2, "collapse": 0.05})]
     verdicts = _verdicts([_write(tmp_path, "r", 0, rows)])
