@@ -228,6 +228,13 @@ _RECORDS = {
         *(f"cpu-16px-ncommon16-2026-11-23/*_{kind}.json"
           for kind in ("linear", "no_jem", "plain", "ablations")),
     ],
+    "the same, beside the untrained networks": [
+        "cpu-16px-decorrelation-2026-11-24/*.json",
+        "cpu-16px-repjem-2026-11-24/*_sepclr.json",
+        *(f"cpu-16px-ncommon16-2026-11-23/*_{kind}.json"
+          for kind in ("linear", "no_jem", "plain", "ablations")),
+        "cpu-16px-untrained-2026-11-24/*.json",
+    ],
 }
 
 
