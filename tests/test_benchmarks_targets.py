@@ -235,6 +235,13 @@ _RECORDS = {
           for kind in ("linear", "no_jem", "plain", "ablations")),
         "cpu-16px-untrained-2026-11-24/*.json",
     ],
+    "five image seeds": [
+        "cpu-16px-decorrelation-2026-11-24/*.json",
+        "cpu-16px-five-seeds-2026-11-24/*.json",
+        *(f"cpu-16px-ncommon16-2026-11-23/*_{kind}.json"
+          for kind in ("linear", "no_jem", "plain", "ablations")),
+        "cpu-16px-untrained-2026-11-24/*.json",
+    ],
 }
 
 
