@@ -329,7 +329,7 @@ def test_quality_untrained_keeps_the_initial_weights():
     # (Parameters initialised at 0 can move by a step of about 1e-30.)
     assert all(torch.allclose(once[k], thrice[k], rtol=0, atol=1e-25) for k in once)
     assert max((once[k] - trained[k]).abs().max() for k in once) > 1e-3
-    # Its probe rows: two spaces of the full model's widths, both features.
+    # Its spaces: the full model's common and salient widths.
     Z_train, Z_test, spaces, est = quality._fit_method("sepclr_untrained", split, args, {})
     assert list(spaces) == ["common", "salient"]
     assert Z_train.shape[1] == est.n_common + est.n_salient
