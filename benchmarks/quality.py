@@ -278,7 +278,7 @@ _TIES_OFF = {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation
 
 #: What each SepCLR variant changes (``variant`` of :func:`_sepclr`): the two
 #: ablations switch terms off; ``untrained`` keeps the initial weights.
-_ABLATIONS = {
+_VARIANTS = {
     "no_jem": _TIES_OFF,
     "plain": {**_TIES_OFF, "salient_weight": 0.0, "background_weight": 0.0, "output": "common"},
     # One epoch at a learning rate of 1e-30: Adam's steps (at most about lr)
@@ -309,9 +309,9 @@ def _sepclr(split, variant, args):
 
         params["augmentation"] = ImageAugmentation(**args.augmentation_params)
     params.update(args.sepclr_params)
-    # After --sepclr-param: an ablation switches off what it ablates, whatever
-    # the full model's settings.
-    params.update(_ABLATIONS.get(variant, {}))
+    # After --sepclr-param: a variant sets what it changes (an ablation's terms
+    # off, the untrained networks' epoch and rate), whatever the full model's.
+    params.update(_VARIANTS.get(variant, {}))
     est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
         # Over the estimator's resolved max_epochs: set here, by

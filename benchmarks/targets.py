@@ -207,12 +207,13 @@ def _salient_probe(table, dataset, suffix):
     return text, bool(beats(mean_ours, mean_best))
 
 
-def _bounded(table, dataset, method, column, chance_column, above=False, reference=None):
+def _bounded(table, dataset, method, column, chance_column, above=False, untrained=None):
     """Mean of a probe against chance + LEAKAGE_MARGIN: (text, met).
 
     Met when the mean is at most the bound, or over it when ``above``. When
-    the runs hold the method ``reference`` on the same seeds, its mean is
-    quoted too, for information (it does not enter the verdict).
+    the runs hold the method ``untrained`` (the networks at their initial
+    weights) on the same seeds, its mean is quoted too, for information (it
+    does not enter the verdict).
     """
     scores = _scores(table, dataset, method, column)
     chance = _scores(table, dataset, method, chance_column)
@@ -222,8 +223,8 @@ def _bounded(table, dataset, method, column, chance_column, above=False, referen
     bound = np.mean(list(chance.values())) + LEAKAGE_MARGIN
     met = mean > bound if above else mean <= bound
     seeds = _seeds(scores)
-    if reference is not None:
-        other = _scores(table, dataset, reference, column)
+    if untrained is not None:
+        other = _scores(table, dataset, untrained, column)
         if set(scores) <= set(other):
             seeds += f"; untrained {np.mean([other[s] for s in scores]):.3f}"
     return f"{mean:.3f} {'>' if above else '<='} {bound:.3f}? ({seeds})", bool(met)
@@ -259,9 +260,9 @@ def judge(table):
     targets = {
         "s->s >= best linear + margin": _salient_probe,
         "c->s within 10 pts of chance": lambda t, d, s: _bounded(
-            t, d, "sepclr" + s, "c->s", "chance_s", reference=UNTRAINED + s),
+            t, d, "sepclr" + s, "c->s", "chance_s", untrained=UNTRAINED + s),
         "s->c within 10 pts of chance": lambda t, d, s: _bounded(
-            t, d, "sepclr" + s, "s->c", "chance_c", reference=UNTRAINED + s),
+            t, d, "sepclr" + s, "s->c", "chance_c", untrained=UNTRAINED + s),
         "collapse < 0.1": _collapse,
         "no k-JEM: more c->s": _no_jem,
         # Plain contrastive learning does not separate: its one space reads s.
