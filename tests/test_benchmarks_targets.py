@@ -242,7 +242,12 @@ _RECORDS = {
           for kind in ("linear", "no_jem", "plain", "ablations")),
         "cpu-16px-untrained-2026-11-24/*.json",
     ],
+    "the loaders' resolution": ["cpu-native-2026-11-24/*.json"],
 }
+
+#: Records with fewer runs than the usual 15 (the image sets only, one or
+#: two seeds), and the table lines their verdicts then fill.
+_SMALL_RECORDS = {"the loaders' resolution": (4, 17)}
 
 
 @pytest.mark.parametrize("record", list(_RECORDS))
@@ -255,10 +260,11 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     root = Path(__file__).resolve().parents[1] / "benchmarks"
     recorded = root / "recorded"
     runs = sorted(str(p) for pattern in _RECORDS[record] for p in recorded.glob(pattern))
-    assert len(runs) >= 15
+    min_runs, min_newlines = _SMALL_RECORDS.get(record, (15, 18))
+    assert len(runs) >= min_runs
     targets.main([*runs, "--markdown"])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
-    assert table.count("\n") >= 18
+    assert table.count("\n") >= min_newlines
     assert table in (root / "README.md").read_text(encoding="utf-8")
 
 
