@@ -93,13 +93,15 @@ follow ``n_common``, so a narrower common space in SepCLR does not make
 the PCA baseline weaker. Both cPCA implementations use
 ContrastivePCA's ``alpha="auto"`` rule; ``--cpca-alpha`` fixes another.
 
-Four experiment switches change SepCLR itself, for every SepCLR variant
-(``--cnn-widths`` and ``--augmentation-param`` also for the yardstick).
+Five experiment switches change SepCLR itself, for every SepCLR variant
+(``--cnn-widths``, ``--cnn-strides`` and ``--augmentation-param`` also for
+the yardstick).
 ``--augmentation-param KEY=VALUE`` (repeatable) builds the image views from
 ``ImageAugmentation(KEY=VALUE, ...)``, the library's values elsewhere (no
 effect on tabular data). ``--cnn-widths`` sets
-the channels of the four blocks of the ``cnn`` encoder (default 32 64 128
-256). ``--jem-bandwidth`` trains with another kernel width in the k-JEM
+the channels of the blocks of the ``cnn`` encoder (default 32 64 128
+256) and ``--cnn-strides`` their strides (default 1 2 2 2).
+``--jem-bandwidth`` trains with another kernel width in the k-JEM
 term only (``shared``, the default, is the library's objective: k-JEM uses
 the ``temperature`` of every other term; a number is k-JEM's own ``tau``;
 ``median-salient`` divides the salient squared distances by their median in
@@ -297,10 +299,15 @@ def _sepclr(split, variant, args):
         params["max_epochs"] = epochs
     if split.is_image:
         params["encoder"] = "cnn"
-        if args.cnn_widths:
+        if args.cnn_widths or args.cnn_strides:
             from sklearn_sepclr._modules import _ConvEncoder
 
-            params["encoder"] = functools.partial(_ConvEncoder, widths=tuple(args.cnn_widths))
+            cnn = {}
+            if args.cnn_widths:
+                cnn["widths"] = tuple(args.cnn_widths)
+            if args.cnn_strides:
+                cnn["strides"] = tuple(args.cnn_strides)
+            params["encoder"] = functools.partial(_ConvEncoder, **cnn)
     default_batch = SepCLRTransformer().batch_size
     if len(split.X_train) < default_batch:
         params["batch_size"] = len(split.X_train)
@@ -694,9 +701,12 @@ def build_parser():
                         help="ImageAugmentation parameter for the SepCLR variants on images "
                         "(JSON value; the others keep the library's), e.g. "
                         "--augmentation-param brightness=0.8; repeatable")
-    parser.add_argument("--cnn-widths", type=int, nargs=4, metavar="W",
-                        help="channels of the four blocks of the image encoder "
-                        "(default: the library's 32 64 128 256)")
+    parser.add_argument("--cnn-widths", type=int, nargs="+", metavar="W",
+                        help="channels of the blocks of the image encoder, one number "
+                        "per block (default: the library's 32 64 128 256)")
+    parser.add_argument("--cnn-strides", type=int, nargs="+", metavar="S",
+                        help="stride of each block of the image encoder, as many as "
+                        "blocks (default: 1 for the first block, 2 for the others)")
     parser.add_argument("--jem-bandwidth", type=_jem_bandwidth_arg, default="shared",
                         help="kernel width of the k-JEM term only: shared (the library's "
                         "objective, the temperature of every term), a number (k-JEM's own "

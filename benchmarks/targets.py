@@ -56,7 +56,7 @@ SPLIT_KEYS = ("n_samples", "image_size", "linear_components", "cpca_alpha", "sta
 #: quality.py settings that change the SepCLR variants' fits.
 SEPCLR_KEYS = (
     "epochs", "image_epochs", "sepclr_params", "augmentation_params",
-    "cnn_widths", "jem_bandwidth", "lr_schedule",
+    "cnn_widths", "cnn_strides", "jem_bandwidth", "lr_schedule",
 )
 FEATURES = {"representations": "", "projections": "@proj"}
 #: quality.py's diagnostic of the networks at their initial weights: quoted

@@ -138,12 +138,21 @@ class _ConvEncoder(nn.Module):
         Dimension of the representation.
     widths : tuple of int, default=(32, 64, 128, 256)
         Channels of each block.
+    strides : tuple of int or None, default=None
+        Stride of each block, one per width. ``None``: 1 for the first
+        block and 2 for the others.
     """
 
-    def __init__(self, input_shape, n_out, widths=(32, 64, 128, 256)):
+    def __init__(self, input_shape, n_out, widths=(32, 64, 128, 256), strides=None):
         super().__init__()
         n_channels = input_shape[0]
-        strides = [1] + [2] * (len(widths) - 1)
+        if strides is None:
+            strides = (1,) + (2,) * (len(widths) - 1)
+        if len(strides) != len(widths):
+            raise ValueError(
+                f"strides must give one stride per block: {len(widths)} widths, "
+                f"{len(strides)} strides."
+            )
         self.features = nn.Sequential(
             *(
                 _conv_bn_relu(n_in, n_width, stride)

@@ -206,6 +206,10 @@ def test_quality_cnn_widths_build_the_requested_encoder():
     for encoder in (est.net_.module_.common_encoder, est.net_.module_.salient_encoder):
         convs = [m for m in encoder.modules() if isinstance(m, nn.Conv2d)]
         assert [c.out_channels for c in convs] == [4, 8, 8, 16]
+    est = estimator("--cnn-strides", "2", "2", "2", "2")
+    convs = [m for m in est.encoder(split.X_train.shape[1:], 3).modules()
+             if isinstance(m, nn.Conv2d)]
+    assert [c.stride for c in convs] == [(2, 2)] * 4
     assert estimator().encoder == "cnn"
 
 

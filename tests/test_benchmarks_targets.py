@@ -13,7 +13,7 @@ pytest.importorskip("pandas")
 ARGS = dict(
     n_samples=2000, image_size=16, linear_components=None, cpca_alpha="auto",
     standardize=False, epochs=None, image_epochs=None, sepclr_params={},
-    augmentation_params={}, cnn_widths=None, jem_bandwidth="shared",
+    augmentation_params={}, cnn_widths=None, cnn_strides=None, jem_bandwidth="shared",
     lr_schedule="constant",
 )
 
@@ -243,11 +243,12 @@ _RECORDS = {
         "cpu-16px-untrained-2026-11-24/*.json",
     ],
     "the loaders' resolution": ["cpu-native-2026-11-24/*.json"],
+    "a strided first block": ["cpu-native-strided-2026-11-24/*.json"],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
 #: two seeds; their verdicts still fill the table).
-_SMALL_RECORDS = {"the loaders' resolution": 4}
+_SMALL_RECORDS = {"the loaders' resolution": 4, "a strided first block": 4}
 
 
 @pytest.mark.parametrize("record", list(_RECORDS))

@@ -95,6 +95,22 @@ def test_cnn_takes_small_images_and_any_channel_count(shape):
         assert _ConvEncoder(shape, 3)(torch.rand(2, *shape)).shape == (2, 3)
 
 
+def test_cnn_strides_set_each_block_and_the_final_map():
+    shape = (1, 28, 28)
+    default = _ConvEncoder(shape, 3)
+    strided = _ConvEncoder(shape, 3, strides=(2, 2, 2, 2))
+    assert [c.stride for c in default.modules() if isinstance(c, torch.nn.Conv2d)] == [
+        (1, 1), (2, 2), (2, 2), (2, 2)
+    ]
+    with torch.no_grad():
+        x = torch.rand(2, *shape)
+        assert default.features(x).shape[2:] == (4, 4)
+        assert strided.features(x).shape[2:] == (2, 2)
+        assert strided(x).shape == (2, 3)
+    with pytest.raises(ValueError, match="one stride per block"):
+        _ConvEncoder(shape, 3, strides=(2, 2))
+
+
 @pytest.mark.parametrize(
     "shape, small",
     [((3, 32, 32), True), ((1, 28, 28), True), ((3, 32, 96), True), ((3, 33, 33), False)],
