@@ -100,7 +100,9 @@ the yardstick).
 ``ImageAugmentation(KEY=VALUE, ...)``, the library's values elsewhere (no
 effect on tabular data). ``--cnn-widths`` sets
 the channels of the blocks of the ``cnn`` encoder (default 32 64 128
-256) and ``--cnn-strides`` their strides (default 1 2 2 2).
+256, then 256 for each block an image larger than 17 px adds) and
+``--cnn-strides`` their strides (default 1 2 2 ...); either one alone
+fixes the number of blocks.
 ``--jem-bandwidth`` trains with another kernel width in the k-JEM
 term only (``shared``, the default, is the library's objective: k-JEM uses
 the ``temperature`` of every other term; a number is k-JEM's own ``tau``;
@@ -703,7 +705,8 @@ def build_parser():
                         "--augmentation-param brightness=0.8; repeatable")
     parser.add_argument("--cnn-widths", type=int, nargs="+", metavar="W",
                         help="channels of the blocks of the image encoder, one number "
-                        "per block (default: the library's 32 64 128 256)")
+                        "per block (default: the library's 32 64 128 256, and 256 for "
+                        "each block larger images add)")
     parser.add_argument("--cnn-strides", type=int, nargs="+", metavar="S",
                         help="stride of each block of the image encoder, as many as "
                         "blocks (default: 1 for the first block, 2 for the others)")

@@ -121,13 +121,34 @@ def _global_average_pool(x):
     return x.mean(dim=(2, 3))
 
 
+#: Channels of the ``cnn`` encoder's first four blocks; deeper blocks repeat
+#: the last.
+_CNN_WIDTHS = (32, 64, 128, 256)
+
+
+def _cnn_n_blocks(image_size):
+    """Fewest ``cnn`` blocks, at least four, that see ``image_size`` pixels.
+
+    With 3x3 convolutions of strides 1, 2, 2, ..., ``n`` blocks have a
+    receptive field of ``2**n + 1`` pixels: four see 17 (up to 17 px
+    images), five see 33 (MNIST's 28 px, CIFAR's 32 px), six see 65.
+    """
+    n_blocks = len(_CNN_WIDTHS)
+    while 2**n_blocks + 1 < image_size:
+        n_blocks += 1
+    return n_blocks
+
+
 class _ConvEncoder(nn.Module):
     """Small conv net for images up to about 64 px (``encoder="cnn"``).
 
-    Four 3x3 conv blocks; every block after the first halves the resolution,
-    so a 32 px image ends as a 4x4 map of ``widths[-1]`` channels, which a
-    global average pool and a Linear layer map to ``n_out``. About 0.4 M
-    parameters: quick on a CPU, where the ResNet-18 (11 M) is not.
+    3x3 conv blocks; every block after the first halves the resolution.
+    There are as many blocks as it takes for the receptive field to cover
+    the image, and at least four (:func:`_cnn_n_blocks`): four up to 17 px,
+    five up to 33 px (1.0 M parameters against 0.4 M), six up to 65 px.
+    The last map (at most 3x3) goes through a global average pool and a
+    Linear layer to ``n_out``. Quick on a CPU, where the ResNet-18 (11 M)
+    is not.
 
     Parameters
     ----------
@@ -136,16 +157,23 @@ class _ConvEncoder(nn.Module):
         8 px the last blocks see a single pixel.
     n_out : int
         Dimension of the representation.
-    widths : tuple of int, default=(32, 64, 128, 256)
-        Channels of each block.
+    widths : tuple of int or None, default=None
+        Channels of each block. ``None``: 32, 64, 128, 256, then 256 for
+        any further block, with as many blocks as ``strides`` gives or, if
+        it is ``None`` too, as the image size needs.
     strides : tuple of int or None, default=None
         Stride of each block, one per width. ``None``: 1 for the first
         block and 2 for the others.
     """
 
-    def __init__(self, input_shape, n_out, widths=(32, 64, 128, 256), strides=None):
+    def __init__(self, input_shape, n_out, widths=None, strides=None):
         super().__init__()
         n_channels = input_shape[0]
+        if widths is None:
+            n_blocks = (
+                len(strides) if strides is not None else _cnn_n_blocks(max(input_shape[1:]))
+            )
+            widths = _CNN_WIDTHS[:n_blocks] + _CNN_WIDTHS[-1:] * (n_blocks - len(_CNN_WIDTHS))
         if strides is None:
             strides = (1,) + (2,) * (len(widths) - 1)
         if len(strides) != len(widths):

@@ -107,7 +107,11 @@ class SepCLRTransformer(_GroupedFitMixin, TransformerMixin, BaseEstimator):
     n_salient : int, default=32
         Dimension of the salient representation.
     encoder : {"mlp", "cnn", "resnet18"} or callable, default="mlp"
-        Backbone of both encoders. ``"mlp"`` for tabular data. A callable is
+        Backbone of both encoders. ``"mlp"`` for tabular data. ``"cnn"``: a
+        small convolutional network for images up to about 64 px, with as
+        many 3x3 blocks as it takes to see the whole image (four up to 17
+        px, five up to 33 px, six up to 65 px). ``"resnet18"``: the paper's
+        ResNet-18, for larger images or a GPU. A callable is
         called as ``encoder(input_shape, n_out)`` (once per space) and must
         return an :class:`torch.nn.Module` mapping a batch of shape
         ``(n, *input_shape)`` to ``(n, n_out)``.

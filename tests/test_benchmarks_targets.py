@@ -244,11 +244,17 @@ _RECORDS = {
     ],
     "the loaders' resolution": ["cpu-native-2026-11-24/*.json"],
     "a strided first block": ["cpu-native-strided-2026-11-24/*.json"],
+    "a fifth block": [
+        "cpu-native-five-blocks-2026-11-24/*.json",
+        "cpu-native-strided-2026-11-24/baselines_*.json",
+    ],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
 #: two seeds; their verdicts still fill the table).
-_SMALL_RECORDS = {"the loaders' resolution": 4, "a strided first block": 4}
+_SMALL_RECORDS = {
+    "the loaders' resolution": 4, "a strided first block": 4, "a fifth block": 4,
+}
 
 
 @pytest.mark.parametrize("record", list(_RECORDS))

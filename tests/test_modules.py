@@ -7,6 +7,7 @@ from torch import nn
 from sklearn_sepclr._modules import (
     _IMAGE_ENCODERS,
     _build_encoder,
+    _cnn_n_blocks,
     _ConvEncoder,
     _MLPEncoder,
     _projection_head,
@@ -95,20 +96,64 @@ def test_cnn_takes_small_images_and_any_channel_count(shape):
         assert _ConvEncoder(shape, 3)(torch.rand(2, *shape)).shape == (2, 3)
 
 
+def _conv_strides(encoder):
+    return [c.stride[0] for c in encoder.modules() if isinstance(c, nn.Conv2d)]
+
+
+def _receptive_field(encoder):
+    """Receptive field, in pixels, of the encoder's convolutions in a row."""
+    field, jump = 1, 1
+    for conv in (c for c in encoder.modules() if isinstance(c, nn.Conv2d)):
+        field += (conv.kernel_size[0] - 1) * jump
+        jump *= conv.stride[0]
+    return field
+
+
 def test_cnn_strides_set_each_block_and_the_final_map():
     shape = (1, 28, 28)
-    default = _ConvEncoder(shape, 3)
     strided = _ConvEncoder(shape, 3, strides=(2, 2, 2, 2))
-    assert [c.stride for c in default.modules() if isinstance(c, torch.nn.Conv2d)] == [
-        (1, 1), (2, 2), (2, 2), (2, 2)
-    ]
+    four = _ConvEncoder(shape, 3, widths=(32, 64, 128, 256))
+    assert _conv_strides(strided) == [2, 2, 2, 2]
+    assert _conv_strides(four) == [1, 2, 2, 2]
     with torch.no_grad():
         x = torch.rand(2, *shape)
-        assert default.features(x).shape[2:] == (4, 4)
+        assert four.features(x).shape[2:] == (4, 4)
         assert strided.features(x).shape[2:] == (2, 2)
         assert strided(x).shape == (2, 3)
+    # Strides alone set the number of blocks; with widths they must agree.
+    assert _conv_strides(_ConvEncoder(shape, 3, strides=(2, 2))) == [2, 2]
     with pytest.raises(ValueError, match="one stride per block"):
-        _ConvEncoder(shape, 3, strides=(2, 2))
+        _ConvEncoder(shape, 3, widths=(8, 8, 8), strides=(1, 2))
+
+
+@pytest.mark.parametrize(
+    "size, n_blocks",
+    [(8, 4), (16, 4), (17, 4), (18, 5), (28, 5), (32, 5), (33, 5), (34, 6), (64, 6)],
+)
+def test_cnn_adds_blocks_until_its_receptive_field_covers_the_image(size, n_blocks):
+    assert _cnn_n_blocks(size) == n_blocks
+    encoder = _ConvEncoder((1, size, size), 3)
+    assert _conv_strides(encoder) == [1] + [2] * (n_blocks - 1)
+    widths = [c.out_channels for c in encoder.modules() if isinstance(c, nn.Conv2d)]
+    assert widths == [32, 64, 128, 256] + [256] * (n_blocks - 4)
+    assert _receptive_field(encoder) >= size
+    # The fewest blocks that do: one fewer would not cover the image.
+    if n_blocks > 4:
+        fewer = _ConvEncoder((1, size, size), 3, strides=(1,) + (2,) * (n_blocks - 2))
+        assert _receptive_field(fewer) < size
+    # Rectangular images go by their longer side.
+    assert _conv_strides(_ConvEncoder((3, 8, size), 3)) == _conv_strides(encoder)
+
+
+def test_cnn_at_16_px_is_the_four_block_network():
+    # The image verdicts at 16 px were measured with this network: the
+    # automatic depth must leave it, and its initial weights, unchanged.
+    torch.manual_seed(0)
+    auto = _ConvEncoder((3, 16, 16), 5)
+    torch.manual_seed(0)
+    explicit = _ConvEncoder((3, 16, 16), 5, widths=(32, 64, 128, 256), strides=(1, 2, 2, 2))
+    for a, b in zip(auto.state_dict().values(), explicit.state_dict().values(), strict=True):
+        torch.testing.assert_close(a, b)
 
 
 @pytest.mark.parametrize(
