@@ -760,7 +760,12 @@ def main(argv=None):
     import pandas as pd
     import torch
 
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.cnn_widths and args.cnn_strides and len(args.cnn_widths) != len(args.cnn_strides):
+        # Caught here rather than at the first SepCLR fit, after the baselines.
+        parser.error(f"--cnn-strides must give one stride per block of --cnn-widths: "
+                     f"{len(args.cnn_widths)} widths, {len(args.cnn_strides)} strides")
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
         if getattr(args, key) is None:

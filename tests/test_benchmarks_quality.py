@@ -213,6 +213,13 @@ def test_quality_cnn_widths_build_the_requested_encoder():
     assert estimator().encoder == "cnn"
 
 
+def test_quality_rejects_cnn_strides_that_do_not_match_the_widths(capsys):
+    quality = _load_quality()
+    with pytest.raises(SystemExit):
+        quality.main(["--datasets", "textures", "--cnn-widths", "4", "8", "--cnn-strides", "1"])
+    assert "2 widths, 1 strides" in capsys.readouterr().err
+
+
 def test_quality_cosine_lr_schedule_decays_over_the_run():
     quality = _load_quality()
     split = quality.load_dataset("textures", 40, 8, seed=0)
