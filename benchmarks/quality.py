@@ -762,10 +762,15 @@ def main(argv=None):
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.cnn_widths and args.cnn_strides and len(args.cnn_widths) != len(args.cnn_strides):
-        # Caught here rather than at the first SepCLR fit, after the baselines.
-        parser.error(f"--cnn-strides must give one stride per block of --cnn-widths: "
-                     f"{len(args.cnn_widths)} widths, {len(args.cnn_strides)} strides")
+    if args.cnn_widths and args.cnn_strides:
+        # The encoder's own check, run here rather than at the first SepCLR
+        # fit, after the baselines.
+        from sklearn_sepclr._modules import _ConvEncoder
+
+        try:
+            _ConvEncoder((1, 8, 8), 1, widths=args.cnn_widths, strides=args.cnn_strides)
+        except ValueError as exc:
+            parser.error(str(exc))
     defaults = QUICK if args.quick else FULL
     for key, value in defaults.items():
         if getattr(args, key) is None:

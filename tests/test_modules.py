@@ -96,14 +96,18 @@ def test_cnn_takes_small_images_and_any_channel_count(shape):
         assert _ConvEncoder(shape, 3)(torch.rand(2, *shape)).shape == (2, 3)
 
 
+def _convs(encoder):
+    return [c for c in encoder.modules() if isinstance(c, nn.Conv2d)]
+
+
 def _conv_strides(encoder):
-    return [c.stride[0] for c in encoder.modules() if isinstance(c, nn.Conv2d)]
+    return [c.stride[0] for c in _convs(encoder)]
 
 
 def _receptive_field(encoder):
     """Receptive field, in pixels, of the encoder's convolutions in a row."""
     field, jump = 1, 1
-    for conv in (c for c in encoder.modules() if isinstance(c, nn.Conv2d)):
+    for conv in _convs(encoder):
         field += (conv.kernel_size[0] - 1) * jump
         jump *= conv.stride[0]
     return field
@@ -134,8 +138,7 @@ def test_cnn_adds_blocks_until_its_receptive_field_covers_the_image(size, n_bloc
     assert _cnn_n_blocks(size) == n_blocks
     encoder = _ConvEncoder((1, size, size), 3)
     assert _conv_strides(encoder) == [1] + [2] * (n_blocks - 1)
-    widths = [c.out_channels for c in encoder.modules() if isinstance(c, nn.Conv2d)]
-    assert widths == [32, 64, 128, 256] + [256] * (n_blocks - 4)
+    assert [c.out_channels for c in _convs(encoder)] == [32, 64, 128, 256] + [256] * (n_blocks - 4)
     assert _receptive_field(encoder) >= size
     # The fewest blocks that do: one fewer would not cover the image.
     if n_blocks > 4:
