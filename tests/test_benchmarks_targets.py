@@ -248,6 +248,11 @@ _RECORDS = {
         "cpu-native-five-blocks-2026-11-24/*.json",
         "cpu-native-strided-2026-11-24/baselines_*.json",
     ],
+    "the five-block cnn over more seeds": [
+        "cpu-native-five-blocks-2026-11-24/*.json",
+        "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
+        "cpu-native-strided-2026-11-24/baselines_*.json",
+    ],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
