@@ -292,6 +292,21 @@ _VARIANTS = {
 }
 
 
+def _cnn_encoder(args):
+    """The ``cnn`` encoder that ``--cnn-widths`` and ``--cnn-strides`` ask
+    for, as a callable ``encoder``; ``None`` when neither is given."""
+    if not (args.cnn_widths or args.cnn_strides):
+        return None
+    from sklearn_sepclr._modules import _ConvEncoder
+
+    cnn = {}
+    if args.cnn_widths:
+        cnn["widths"] = tuple(args.cnn_widths)
+    if args.cnn_strides:
+        cnn["strides"] = tuple(args.cnn_strides)
+    return functools.partial(_ConvEncoder, **cnn)
+
+
 def _sepclr(split, variant, args):
     from sklearn_sepclr import SepCLRTransformer
 
@@ -300,16 +315,7 @@ def _sepclr(split, variant, args):
     if epochs is not None:
         params["max_epochs"] = epochs
     if split.is_image:
-        params["encoder"] = "cnn"
-        if args.cnn_widths or args.cnn_strides:
-            from sklearn_sepclr._modules import _ConvEncoder
-
-            cnn = {}
-            if args.cnn_widths:
-                cnn["widths"] = tuple(args.cnn_widths)
-            if args.cnn_strides:
-                cnn["strides"] = tuple(args.cnn_strides)
-            params["encoder"] = functools.partial(_ConvEncoder, **cnn)
+        params["encoder"] = _cnn_encoder(args) or "cnn"
     default_batch = SepCLRTransformer().batch_size
     if len(split.X_train) < default_batch:
         params["batch_size"] = len(split.X_train)
@@ -762,13 +768,12 @@ def main(argv=None):
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.cnn_widths and args.cnn_strides:
-        # The encoder's own check, run here rather than at the first SepCLR
-        # fit, after the baselines.
-        from sklearn_sepclr._modules import _ConvEncoder
-
+    encoder = _cnn_encoder(args)
+    if encoder is not None:
+        # Build it once now, so that the encoder's own checks reject bad
+        # options before the baselines run rather than at the first SepCLR fit.
         try:
-            _ConvEncoder((1, 8, 8), 1, widths=args.cnn_widths, strides=args.cnn_strides)
+            encoder((1, 8, 8), 1)
         except ValueError as exc:
             parser.error(str(exc))
     defaults = QUICK if args.quick else FULL
