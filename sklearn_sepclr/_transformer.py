@@ -264,17 +264,14 @@ default="auto"
           0 on images. Try 10 where the common features leak the salient
           attribute.
         * Images at the loaders' resolution (28 and 32 px, the five-block
-          ``"cnn"``, two seeds, weight 10): the common representations of
-          MNIST on grass read the digit at 0.190 instead of 0.276 and
-          those of textures + MNIST at 0.174 instead of 0.192, with the
-          salient probes no worse (+1.2 and +0.5 points), but MNIST on
-          grass's background collapse weakened (ratio 0.101 against
-          0.079; "Decorrelating the common representations at the
-          loaders' resolution"). Over five seeds of MNIST on grass the
-          leakage fell on every seed (0.188 against 0.257) and the
-          collapse held (0.071 against 0.062), but the salient probe lost
-          1.1 points (0.564 against 0.575; "The same decorrelation over
-          five seeds").
+          ``"cnn"``, weight 10): on MNIST on grass (five seeds) the common
+          representations read the digit at 0.188 instead of 0.257, lower
+          on every seed, and the background collapse held (ratio 0.071
+          against 0.062), but the salient probe lost 1.1 points (0.564
+          against 0.575; "The same decorrelation over five seeds"). On
+          textures + MNIST (two seeds) they read it at 0.174 instead of
+          0.192 with the salient probe 0.5 points higher ("Decorrelating
+          the common representations at the loaders' resolution").
 
         Through both encoders it cost the salient probe 3 points on MNIST
         on grass: the salient features gave up the attribute too.
