@@ -377,7 +377,10 @@ def _fit_method(method, split, args, cache):
             est.fit(X_fit, groups)
         Z_train, Z_test = est.transform(split.X_train), est.transform(split.X_test)
         if variant[method] == "plain":
-            spaces = {"all": slice(None)}
+            # The common space alone, in the representations (output="common")
+            # and in the projections (project returns both heads; the salient
+            # one never trained here).
+            spaces = {"all": slice(0, est.n_common)}
         else:
             spaces = {
                 "common": slice(0, est.n_common),

@@ -308,6 +308,25 @@ def test_quality_plain_target_trains_on_the_targets_alone():
     assert not np.allclose(after["sepclr_plain"], before["sepclr_plain"])
 
 
+def test_quality_plain_probes_the_common_space_of_both_feature_kinds():
+    # Plain contrastive learning has one space, the common one: the rows of
+    # its projections (``project`` returns both heads) must not take in the
+    # salient head, which never trained in this ablation.
+    quality = _load_quality()
+    args = quality.build_parser().parse_args(
+        ["--epochs", "1", "--device", "cpu", "--sepclr-param", "hidden_layer_sizes=[16]"]
+    )
+    split = quality.load_dataset("blobs", 120, None, seed=0)
+    Z_train, _, spaces, est = quality._fit_method("sepclr_plain", split, args, {})
+    assert list(spaces) == ["all"]
+    projections = est.project(split.X_train)
+    assert projections.shape[1] == est.n_common + est.n_salient
+    np.testing.assert_array_equal(
+        projections[:, spaces["all"]], projections[:, : est.n_common]
+    )
+    assert Z_train[:, spaces["all"]].shape[1] == est.n_common
+
+
 def test_quality_default_methods_leave_out_the_diagnostics():
     quality = _load_quality()
     args = quality.build_parser().parse_args([])
