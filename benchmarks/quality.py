@@ -23,7 +23,7 @@ sepclr_plain
     only the common encoder is trained, with alignment + uniformity on all
     samples (SimCLR-style, as in Wang & Isola 2020, on the pooled data). Its
     common space is evaluated as the single representation (space
-    ``"all"``).
+    ``"all"``), and in the ``@proj`` rows the common head's outputs alone.
 sepclr_plain_target
     The same plain contrastive learning on the *target* training rows alone
     (no background images): instance discrimination with SepCLR's views and
