@@ -264,7 +264,7 @@ _RECORDS = {
         "cpu-native-strided-2026-11-24/baselines_mnist_grass_*.json",
         "cpu-native-five-blocks-more-seeds-2026-11-24/baselines_mnist_grass_*.json",
     ],
-    "an ablation at the loaders' resolution": [
+    "the ablations at the loaders' resolution": [
         "cpu-native-ablations-2026-11-25/*.json",
         "cpu-native-five-blocks-2026-11-24/*.json",
         "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
