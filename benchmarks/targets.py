@@ -33,7 +33,13 @@ representations meet it, ``met on projections`` when only those do,
 ``missed``, or ``not measured`` when the runs lack the rows it needs.
 When the runs hold ``sepclr_untrained`` (quality.py's diagnostic: SepCLR's
 networks at their initial weights) on the same seeds, the leakage rows
-quote its probe too ("untrained"): what the training had to remove.
+quote its probe too ("untrained"): what the training had to remove. When
+they hold ``supervised`` (quality.py's yardstick: the salient encoder
+trained with the labels) on every seed of the salient-probe verdict, that
+row quotes its probe beside the score it had to reach ("supervised ...
+for a target of ...", or "over ..." on tabular data, where any lead
+meets it): whether the same encoder, told the labels, reads the attribute
+well enough. Neither diagnostic enters a verdict.
 """
 
 import argparse
@@ -62,6 +68,14 @@ FEATURES = {"representations": "", "projections": "@proj"}
 #: quality.py's diagnostic of the networks at their initial weights: quoted
 #: beside the leakage verdicts when the runs hold it.
 UNTRAINED = "sepclr_untrained"
+#: quality.py's supervised yardstick: quoted beside the salient-probe verdict.
+SUPERVISED = "supervised"
+
+
+def _trains_like_sepclr(method):
+    """Whether quality.py's SepCLR options shape the method's fit: the
+    SepCLR variants', and the yardstick's (same encoder, views, epochs)."""
+    return method.startswith("sepclr") or method == SUPERVISED
 
 
 def load_runs(paths):
@@ -90,10 +104,10 @@ def load_runs(paths):
         training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
         effective = json.dumps(_effective_training(payload), sort_keys=True)
         for row in payload["summary"]:
-            is_sepclr = row["method"].startswith("sepclr")
+            trained = _trains_like_sepclr(row["method"])
             rows.append({**row, "seed": args["seed"], "split": split,
-                         "training": training if is_sepclr else "",
-                         "effective": effective if is_sepclr else "", "file": str(path),
+                         "training": training if trained else "",
+                         "effective": effective if trained else "", "file": str(path),
                          "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")
@@ -111,7 +125,7 @@ def load_runs(paths):
                 f"{dataset}: the files disagree on the split ({', '.join(SPLIT_KEYS)}); "
                 f"pool only runs of one split: {sorted(group.split.unique())}"
             )
-    sepclr = table[table.method.str.startswith("sepclr")]
+    sepclr = table[table.method.map(_trains_like_sepclr)]
     for (dataset, method), group in sepclr.groupby(["dataset", "method"]):
         if group.effective.nunique() > 1:
             raise ValueError(
@@ -202,8 +216,15 @@ def _salient_probe(table, dataset, suffix):
         return a - b >= margin if margin else a > b
 
     ahead = sum(beats(ours[s], best[s]) for s in seeds)
+    quoted = f"{ahead} of {_seeds(seeds)} by the margin"
+    yardstick = _scores(table, dataset, SUPERVISED, "all->s")
+    if not suffix and set(seeds) <= set(yardstick):
+        # The encoder told the labels, against the same target (for information).
+        goal = f"of {mean_best + margin:.3f}" if margin else f"over {mean_best:.3f}"
+        quoted += (f"; supervised {np.mean([yardstick[s] for s in seeds]):.3f} "
+                   f"for a target {goal}")
     text = (f"{mean_ours:.3f} vs {mean_best:.3f}: {100 * (mean_ours - mean_best):+.1f} pts "
-            f"({ahead} of {_seeds(seeds)} by the margin)")
+            f"({quoted})")
     return text, bool(beats(mean_ours, mean_best))
 
 

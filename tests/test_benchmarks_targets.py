@@ -114,6 +114,29 @@ def test_leakage_rows_quote_the_untrained_networks_without_judging_them(tmp_path
         "textures", "c->s within 10 pts of chance"].representations
 
 
+def test_salient_probe_quotes_the_supervised_yardstick_without_judging_it(tmp_path):
+    # The yardstick is quoted beside the representations' verdict, averaged
+    # over the verdict's seeds, with the target it faced; it moves no verdict,
+    # and a seed without it (or the projections, which it has not) drops it.
+    paths = [_probe_runs(tmp_path, "textures", 0.70, cpca=0.60, pca=0.50, seed=s)
+             for s in (0, 1)]
+    paths += [_write(tmp_path, f"y{s}", s, [_row("textures", "supervised", **{"all->s": v})])
+              for s, v in ((0, 0.80), (1, 0.90))]
+    paths.append(_write(tmp_path, "p", 0, [_row("textures", "sepclr@proj", **{"s->s": 0.5})]))
+    row = _verdicts(paths)["textures", S_TARGET]
+    assert row.representations == (
+        "0.700 vs 0.600: +10.0 pts (2 of 2 seeds by the margin; "
+        "supervised 0.850 for a target of 0.650)")
+    assert "supervised" not in row.projections
+    assert row.verdict == "met"
+    tabular = [_probe_runs(tmp_path, "mice", 0.9, cpca=0.99, pca=0.9, name="m"),
+               _write(tmp_path, "my", 0, [_row("mice", "supervised", **{"all->s": 0.95})])]
+    assert _verdicts(tabular)["mice", S_TARGET].representations.endswith(
+        "; supervised 0.950 for a target over 0.990)")
+    extra = _probe_runs(tmp_path, "textures", 0.70, cpca=0.60, pca=0.50, seed=2)
+    assert "supervised" not in _verdicts([*paths, extra])["textures", S_TARGET].representations
+
+
 def test_missing_rows_are_not_measured_and_no_common_attribute_drops_s_to_c(tmp_path):
     rows = [_row("mnist_grass", "sepclr", **{"s->s": 0.5, "c->s": 0.2, "collapse": 0.05})]
     verdicts = _verdicts([_write(tmp_path, "r", 0, rows)])
@@ -147,6 +170,11 @@ def test_refuses_to_pool_different_splits_trainings_or_repeats(tmp_path):
                             image_epochs=100)
     with pytest.raises(ValueError, match="trained with different settings"):
         targets.load_runs([a, other_training])
+    # The yardstick shares SepCLR's encoder, views and epochs: its seeds too.
+    yardstick = [_write(tmp_path, f"y{s}", s, [_row("textures", "supervised", **{"all->s": 0.8})],
+                        cnn_widths=widths) for s, widths in ((0, None), (1, [64, 128]))]
+    with pytest.raises(ValueError, match="textures, supervised: the seeds were trained"):
+        targets.load_runs(yardstick)
     with pytest.raises(ValueError, match="more than one file"):
         targets.load_runs([a, _probe_runs(tmp_path, "textures", 0.7, 0.6, 0.6, name="d")])
     # The same options under other library defaults (a changed "auto").
