@@ -298,6 +298,13 @@ _RECORDS = {
         "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
         "cpu-native-strided-2026-11-24/baselines_*.json",
     ],
+    "the yardstick and the untrained networks at the loaders' resolution": [
+        "cpu-native-yardstick-2026-11-25/*.json",
+        "cpu-native-ablations-2026-11-25/*.json",
+        "cpu-native-five-blocks-2026-11-24/*.json",
+        "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
+        "cpu-native-strided-2026-11-24/baselines_*.json",
+    ],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
