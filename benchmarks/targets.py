@@ -177,6 +177,16 @@ def _scores(table, dataset, method, column):
     return {s: v for s, v in zip(rows.seed, rows[column], strict=True) if pd.notna(v)}
 
 
+def _diagnostic_mean(table, dataset, method, column, seeds):
+    """Mean of a diagnostic method's column over ``seeds``, or ``None`` unless
+    the runs hold it on every one of them (so it is quoted on the same
+    seeds as the verdict beside it, or not at all)."""
+    scores = _scores(table, dataset, method, column)
+    if not set(seeds) <= set(scores):
+        return None
+    return np.mean([scores[s] for s in seeds])
+
+
 def _seeds(seeds):
     """'1 seed' or 'n seeds'."""
     return f"{len(seeds)} seed" + ("s" if len(seeds) != 1 else "")
@@ -217,12 +227,12 @@ def _salient_probe(table, dataset, suffix):
 
     ahead = sum(beats(ours[s], best[s]) for s in seeds)
     quoted = f"{ahead} of {_seeds(seeds)} by the margin"
-    yardstick = _scores(table, dataset, SUPERVISED, "all->s")
-    if not suffix and set(seeds) <= set(yardstick):
-        # The encoder told the labels, against the same target (for information).
+    # The encoder told the labels, against the same target (for information);
+    # it has representations only.
+    yardstick = None if suffix else _diagnostic_mean(table, dataset, SUPERVISED, "all->s", seeds)
+    if yardstick is not None:
         goal = f"of {mean_best + margin:.3f}" if margin else f"over {mean_best:.3f}"
-        quoted += (f"; supervised {np.mean([yardstick[s] for s in seeds]):.3f} "
-                   f"for a target {goal}")
+        quoted += f"; supervised {yardstick:.3f} for a target {goal}"
     text = (f"{mean_ours:.3f} vs {mean_best:.3f}: {100 * (mean_ours - mean_best):+.1f} pts "
             f"({quoted})")
     return text, bool(beats(mean_ours, mean_best))
@@ -244,10 +254,10 @@ def _bounded(table, dataset, method, column, chance_column, above=False, untrain
     bound = np.mean(list(chance.values())) + LEAKAGE_MARGIN
     met = mean > bound if above else mean <= bound
     seeds = _seeds(scores)
-    if untrained is not None:
-        other = _scores(table, dataset, untrained, column)
-        if set(scores) <= set(other):
-            seeds += f"; untrained {np.mean([other[s] for s in scores]):.3f}"
+    before = None if untrained is None else _diagnostic_mean(
+        table, dataset, untrained, column, scores)
+    if before is not None:
+        seeds += f"; untrained {before:.3f}"
     return f"{mean:.3f} {'>' if above else '<='} {bound:.3f}? ({seeds})", bool(met)
 
 

@@ -246,6 +246,12 @@ _BASELINES_AND_ABLATIONS_23_NOV = [
     f"cpu-16px-ncommon16-2026-11-23/*_{kind}.json"
     for kind in ("linear", "no_jem", "plain", "ablations")
 ]
+#: The five-block cnn's runs at the loaders' resolution, with their baselines.
+_FIVE_BLOCKS = [
+    "cpu-native-five-blocks-2026-11-24/*.json",
+    "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
+    "cpu-native-strided-2026-11-24/baselines_*.json",
+]
 _RECORDS = {
     "defaults of 23 Nov": ["cpu-16px-2026-11-23/*.json"],
     "n_common=16": ["cpu-16px-ncommon16-2026-11-23/*.json"],
@@ -276,11 +282,7 @@ _RECORDS = {
         "cpu-native-five-blocks-2026-11-24/*.json",
         "cpu-native-strided-2026-11-24/baselines_*.json",
     ],
-    "the five-block cnn over more seeds": [
-        "cpu-native-five-blocks-2026-11-24/*.json",
-        "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
-        "cpu-native-strided-2026-11-24/baselines_*.json",
-    ],
+    "the five-block cnn over more seeds": _FIVE_BLOCKS,
     "decorrelation at the loaders' resolution": [
         "cpu-native-decorrelation-2026-11-25/*.json",
         "cpu-native-strided-2026-11-24/baselines_*.json",
@@ -293,17 +295,11 @@ _RECORDS = {
         "cpu-native-five-blocks-more-seeds-2026-11-24/baselines_mnist_grass_*.json",
     ],
     "the ablations at the loaders' resolution": [
-        "cpu-native-ablations-2026-11-25/*.json",
-        "cpu-native-five-blocks-2026-11-24/*.json",
-        "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
-        "cpu-native-strided-2026-11-24/baselines_*.json",
+        "cpu-native-ablations-2026-11-25/*.json", *_FIVE_BLOCKS,
     ],
     "the yardstick and the untrained networks at the loaders' resolution": [
         "cpu-native-yardstick-2026-11-25/*.json",
-        "cpu-native-ablations-2026-11-25/*.json",
-        "cpu-native-five-blocks-2026-11-24/*.json",
-        "cpu-native-five-blocks-more-seeds-2026-11-24/*.json",
-        "cpu-native-strided-2026-11-24/baselines_*.json",
+        "cpu-native-ablations-2026-11-25/*.json", *_FIVE_BLOCKS,
     ],
 }
 
