@@ -18,8 +18,8 @@ sepclr_no_jem
     the representations off: no term ties the two spaces together).
 sepclr_plain
     Plain contrastive learning on one space: ``salient_weight=0,
-    background_weight=0, jem_weight=0, representation_jem_weight=0,
-    decorrelation_weight=0``, so
+    background_weight=0, background_spread_weight=0, jem_weight=0,
+    representation_jem_weight=0, decorrelation_weight=0``, so
     only the common encoder is trained, with alignment + uniformity on all
     samples (SimCLR-style, as in Wang & Isola 2020, on the pooled data). Its
     common space is evaluated as the single representation (space
@@ -284,7 +284,13 @@ _TIES_OFF = {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation
 #: ablations switch terms off; ``untrained`` keeps the initial weights.
 _VARIANTS = {
     "no_jem": _TIES_OFF,
-    "plain": {**_TIES_OFF, "salient_weight": 0.0, "background_weight": 0.0, "output": "common"},
+    "plain": {
+        **_TIES_OFF,
+        "salient_weight": 0.0,
+        "background_weight": 0.0,
+        "background_spread_weight": 0.0,
+        "output": "common",
+    },
     # One epoch at a learning rate of 1e-30: Adam's steps (at most about lr)
     # leave the weights at their initial values (those initialised at 0 move
     # by ~1e-30), and batch norm sees the training data's statistics.

@@ -73,6 +73,7 @@ class _SepCLRCriterion(nn.Module):
         "representation_jem_weight": 0.0,
         "representation_jem_encoder": "both",
         "decorrelation_weight": 0.0,
+        "background_spread_weight": 0.0,
     }
 
     def __init__(
@@ -86,6 +87,7 @@ class _SepCLRCriterion(nn.Module):
         representation_jem_weight=0.0,
         representation_jem_encoder="both",
         decorrelation_weight=0.0,
+        background_spread_weight=0.0,
     ):
         super().__init__()
         self.temperature = temperature
@@ -97,6 +99,7 @@ class _SepCLRCriterion(nn.Module):
         self.representation_jem_weight = representation_jem_weight
         self.representation_jem_encoder = representation_jem_encoder
         self.decorrelation_weight = decorrelation_weight
+        self.background_spread_weight = background_spread_weight
 
     def forward(self, common1, common2, salient1, salient2, is_target, representations=None):
         return sepclr_loss(
@@ -115,6 +118,7 @@ class _SepCLRCriterion(nn.Module):
             representation_jem_weight=self.representation_jem_weight,
             representation_jem_encoder=self.representation_jem_encoder,
             decorrelation_weight=self.decorrelation_weight,
+            background_spread_weight=self.background_spread_weight,
         )
 
     def __setstate__(self, state):
@@ -124,8 +128,13 @@ class _SepCLRCriterion(nn.Module):
 
     @property
     def uses_representations(self):
-        """Whether the loss reads the encoder outputs (``J_r`` or ``D`` is on)."""
-        return bool(self.representation_jem_weight or self.decorrelation_weight)
+        """Whether the loss reads the encoder outputs (``J_r``, ``D`` or ``V``
+        is on)."""
+        return bool(
+            self.representation_jem_weight
+            or self.decorrelation_weight
+            or self.background_spread_weight
+        )
 
 
 class _GroupDataset(torch.utils.data.Dataset):

@@ -275,6 +275,18 @@ default="auto"
 
         Through both encoders it cost the salient probe 3 points on MNIST
         on grass: the salient features gave up the attribute too.
+    background_spread_weight : float, default=0.0
+        Weight ``nu`` of a term, not in the paper, on the salient
+        representations that ``transform`` returns: for each feature, its
+        variance over the background samples of a batch divided by its
+        variance over the target samples, averaged over the features
+        (:func:`sklearn_sepclr.losses.background_spread`). The background
+        term pins the background's salient *projections* to ``s' = 0``,
+        which the projection head can do alone, dropping what the
+        backgrounds vary in while the encoder keeps it; this term asks it
+        of the salient encoder, so the salient features vary with what
+        only the targets have. It trains the salient encoder only. 0
+        switches it off (the paper's objective).
     salient_uniformity : {"per_background", "single"}, default="per_background"
         How the constant ``s' = 0`` enters the salient uniformity term.
         ``"per_background"`` is the paper's s'-uniformity: each background
@@ -449,6 +461,7 @@ default="auto"
         "representation_jem_weight": [Interval(Real, 0, None, closed="left")],
         "representation_jem_encoder": [StrOptions({"auto", *REPRESENTATION_JEM_ENCODERS})],
         "decorrelation_weight": [Interval(Real, 0, None, closed="left"), StrOptions({"auto"})],
+        "background_spread_weight": [Interval(Real, 0, None, closed="left")],
         "salient_uniformity": [StrOptions(set(SALIENT_UNIFORMITY_MODES))],
         "max_epochs": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
@@ -490,6 +503,7 @@ default="auto"
         representation_jem_weight=10.0,
         representation_jem_encoder="auto",
         decorrelation_weight="auto",
+        background_spread_weight=0.0,
         salient_uniformity="per_background",
         max_epochs="auto",
         batch_size=256,
@@ -527,6 +541,7 @@ default="auto"
         self.representation_jem_weight = representation_jem_weight
         self.representation_jem_encoder = representation_jem_encoder
         self.decorrelation_weight = decorrelation_weight
+        self.background_spread_weight = background_spread_weight
         self.salient_uniformity = salient_uniformity
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -694,6 +709,7 @@ default="auto"
             representation_jem_weight=float(self.representation_jem_weight),
             representation_jem_encoder=self._resolved("representation_jem_encoder"),
             decorrelation_weight=float(self._resolved("decorrelation_weight")),
+            background_spread_weight=float(self.background_spread_weight),
         )
 
     def _make_net(self, device, seed, *, checkpoints=True):

@@ -8,7 +8,7 @@ Contrastive Representation Learning", ICLR 2024 (arXiv 2402.11928):
 .. math::
 
     L = (A_c + w_u U_c) + \\beta_s (A_s + w_u U_s) + \\beta_r R + \\lambda J
-        + \\lambda_r J_r + \\mu D
+        + \\lambda_r J_r + \\mu D + \\nu V
 
 with the Gaussian kernel :math:`K(a, b) = \\exp(-\\|a - b\\|^2 / (2\\tau))`.
 All functions are vectorised over the batch, work in float32 and float64, and
@@ -24,6 +24,7 @@ __all__ = [
     "uniformity",
     "joint_entropy",
     "cross_correlation",
+    "background_spread",
     "sepclr_loss",
     "TERM_NAMES",
     "SALIENT_UNIFORMITY_MODES",
@@ -40,6 +41,7 @@ TERM_NAMES = (
     "jem",
     "representation_jem",
     "decorrelation",
+    "background_spread",
 )
 
 #: Accepted values of ``salient_uniformity`` in :func:`sepclr_loss`.
@@ -222,6 +224,67 @@ def cross_correlation(common, salient, *, eps=1e-4):
     return (correlation**2).mean()
 
 
+def _masked_variance(x, mask):
+    """Per-column unbiased variance of the rows of ``x`` where ``mask``
+    holds (0 for fewer than two rows); no host synchronisation."""
+    weights = mask.to(x.dtype)[:, None]
+    count = weights.sum()
+    mean = (weights * x).sum(dim=0) / count.clamp_min(1)
+    return (weights * (x - mean) ** 2).sum(dim=0) / (count - 1).clamp_min(1)
+
+
+def background_spread(features, is_target, *, eps=1e-8):
+    """The background's share of each feature's variance, averaged over the features.
+
+    .. math::
+
+        V = \\frac{1}{d} \\sum_j \\frac{\\mathrm{Var}_{bg}(z_{\\cdot j})}
+            {\\mathrm{Var}_{bg}(z_{\\cdot j}) + \\mathrm{Var}_{tg}(z_{\\cdot j})
+            + \\epsilon}
+
+    over the rows of a batch, each variance taken within its group. A
+    feature that varies among the targets but not among the backgrounds
+    scores 0: it can only carry what the targets have and the backgrounds
+    lack. One that varies alike in both groups scores 1/2, one that varies
+    in the backgrounds alone 1. Each feature is compared with itself, so
+    rescaling or shifting a feature, which a linear probe that standardises
+    its inputs does not see either, leaves ``V`` unchanged, and shrinking
+    the features does not lower it.
+
+    Parameters
+    ----------
+    features : torch.Tensor of shape (n, d)
+        Features of background and target samples (e.g. the salient
+        representations).
+    is_target : torch.Tensor of bool, shape (n,)
+        True for target rows, False for background rows.
+    eps : float, default=1e-8
+        Added to each denominator, so a feature constant over the batch
+        scores 0 instead of dividing by zero.
+
+    Returns
+    -------
+    torch.Tensor
+        Scalar in [0, 1); 0 with fewer than two target rows or two
+        background rows.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from sklearn_sepclr.losses import background_spread
+    >>> is_target = torch.tensor([False, False, True, True])
+    >>> z = torch.tensor([[0.0, 0.0], [0.0, 2.0], [-1.0, 0.0], [1.0, 2.0]])
+    >>> round(float(background_spread(z, is_target)), 3)  # (0/2 + 2/4) / 2
+    0.25
+    """
+    is_target = is_target.to(device=features.device, dtype=torch.bool)
+    background = _masked_variance(features, ~is_target)
+    target = _masked_variance(features, is_target)
+    share = (background / (background + target + eps)).mean()
+    both = (is_target.sum() >= 2) & ((~is_target).sum() >= 2)
+    return torch.where(both, share, torch.zeros_like(share))
+
+
 def _salient_uniformity(salient_hat, is_target, mode, temperature):
     """``U_s`` of one view; ``salient_hat`` has its background rows at s' = 0."""
     if mode == "single":
@@ -248,6 +311,7 @@ def sepclr_loss(
     representation_jem_weight=0.0,
     representation_jem_encoder="both",
     decorrelation_weight=0.0,
+    background_spread_weight=0.0,
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
 
@@ -304,6 +368,15 @@ def sepclr_loss(
         It trains the common encoder only (the salient representations
         enter as constants): the common features give up what they share
         linearly with the salient ones. Needs ``representations``.
+    background_spread_weight : float, default=0.0
+        Weight ``nu`` of the term ``V`` (not in the paper): the
+        :func:`background_spread` of the salient ``representations``, mean
+        of the two views. The background term ``R`` pins the background's
+        salient *projections* to s' = 0, which the projection head can do
+        by dropping what the backgrounds vary in; ``V`` asks the same of the
+        salient encoder, feature by feature, relative to the targets'
+        spread. It trains the salient encoder only. Needs
+        ``representations``.
 
     Returns
     -------
@@ -381,6 +454,7 @@ def sepclr_loss(
             representations, is_target, tau, c1, representation_jem_encoder
         ),
         "decorrelation": _decorrelation(representations, is_target, c1),
+        "background_spread": _salient_background_spread(representations, is_target, c1),
     }
     total = (
         terms["common_alignment"]
@@ -391,6 +465,7 @@ def sepclr_loss(
         + jem_weight * terms["jem"]
         + representation_jem_weight * terms["representation_jem"]
         + decorrelation_weight * terms["decorrelation"]
+        + background_spread_weight * terms["background_spread"]
     )
     return total, terms
 
@@ -437,3 +512,14 @@ def _decorrelation(representations, is_target, like):
         representations, is_target, "common"
     )
     return 0.5 * (cross_correlation(common1, salient1) + cross_correlation(common2, salient2))
+
+
+def _salient_background_spread(representations, is_target, like):
+    """``V``: :func:`background_spread` of the salient representations, mean
+    of the two views (0 without representations)."""
+    if representations is None:
+        return like.new_zeros(())
+    _, _, salient1, salient2 = representations
+    return 0.5 * (
+        background_spread(salient1, is_target) + background_spread(salient2, is_target)
+    )

@@ -390,6 +390,7 @@ def test_quality_ablations_switch_off_the_terms_that_tie_the_spaces():
     split = quality.load_dataset("textures", 40, 8, seed=0)
     argv = ["--sepclr-param", "representation_jem_weight=10", "--sepclr-param", "jem_weight=30"]
     argv += ["--sepclr-param", "decorrelation_weight=20"]
+    argv += ["--sepclr-param", "background_spread_weight=5"]
     args = quality.build_parser().parse_args(argv)
     full = quality._sepclr(split, "full", args)
     assert (full.jem_weight, full.representation_jem_weight) == (30, 10)
@@ -398,4 +399,8 @@ def test_quality_ablations_switch_off_the_terms_that_tie_the_spaces():
         est = quality._sepclr(split, variant, args)
         assert est.jem_weight == 0 and est.representation_jem_weight == 0, variant
         assert est.decorrelation_weight == 0, variant
-    assert quality._sepclr(split, "plain", args).output == "common"
+    # The background spread is a salient term, not a tie: "without k-JEM"
+    # keeps it, plain contrastive learning has no salient space to apply it to.
+    assert quality._sepclr(split, "no_jem", args).background_spread_weight == 5
+    plain = quality._sepclr(split, "plain", args)
+    assert plain.output == "common" and plain.background_spread_weight == 0

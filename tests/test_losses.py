@@ -9,6 +9,7 @@ from sklearn_sepclr.losses import (
     SALIENT_UNIFORMITY_MODES,
     TERM_NAMES,
     alignment,
+    background_spread,
     cross_correlation,
     joint_entropy,
     sepclr_loss,
@@ -108,8 +109,28 @@ def _by_hand(c1, c2, s1, s2, is_target, representations=None):
         ]
         return sum(squares) / len(squares)
 
-    representation_jem = decorrelation = 0.0
+    def background_over_target_variance(z):
+        # Per column: unbiased variance over the background rows divided by
+        # itself plus the unbiased variance over the target rows (plus
+        # 1e-8); mean of the columns.
+        def variance(rows, j):
+            values = [float(z[i][j]) for i in rows]
+            mean = sum(values) / len(values)
+            return sum((v - mean) ** 2 for v in values) / (len(values) - 1)
+
+        bg = [i for i in range(n) if not is_target[i]]
+        tg = [i for i in range(n) if is_target[i]]
+        ratios = [
+            variance(bg, j) / (variance(bg, j) + variance(tg, j) + 1e-8) for j in range(len(z[0]))
+        ]
+        return sum(ratios) / len(ratios)
+
+    representation_jem = decorrelation = background_spread = 0.0
     if representations is not None:
+        background_spread = (
+            background_over_target_variance(representations[2])
+            + background_over_target_variance(representations[3])
+        ) / 2
         rc1, rc2, rs1, rs2 = (target_sphere(r) for r in representations)
         representation_jem = (jem(rc1, rs1) + jem(rc2, rs2)) / 2
         rc1, rc2, rs1, rs2 = ([r[i] for i in range(n) if is_target[i]] for r in representations)
@@ -133,6 +154,7 @@ def _by_hand(c1, c2, s1, s2, is_target, representations=None):
         "jem": (jem(c1, sh1) + jem(c2, sh2)) / 2,
         "representation_jem": representation_jem,
         "decorrelation": decorrelation,
+        "background_spread": background_spread,
     }
 
 
@@ -168,7 +190,7 @@ def test_representation_jem_matches_the_definition(dtype):
     )
     assert weighted.item() == pytest.approx(without.item() + 3.0 * expected, rel=1e-5)
     for name in TERM_NAMES:
-        if name not in ("representation_jem", "decorrelation"):
+        if name not in ("representation_jem", "decorrelation", "background_spread"):
             assert terms[name].item() == plain[name].item(), name
     with pytest.raises(ValueError, match="4 encoder outputs"):
         sepclr_loss(*batch, representations=representations[:2])
@@ -257,6 +279,64 @@ def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtyp
         assert grad[is_target].abs().sum() > 0, i
         assert torch.all(grad[~is_target] == 0), i
     assert all(grad is None for grad in grads[2:])
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_background_spread_matches_the_definition_and_trains_the_salient_encoder(dtype):
+    g = torch.Generator().manual_seed(3)
+    c1, c2, s1, s2 = (torch.randn(8, 3, generator=g, dtype=dtype) for _ in range(4))
+    is_target = torch.tensor([True, False] * 4)
+    representations = tuple(
+        torch.randn(8, w, generator=g, dtype=dtype, requires_grad=True) for w in (5, 5, 2, 2)
+    )
+    batch = (c1, c2, s1, s2, is_target)
+    total, terms = sepclr_loss(*batch, temperature=TAU, representations=representations)
+    detached = tuple(r.detach() for r in representations)
+    expected = _by_hand(*batch, representations=detached)["background_spread"]
+    assert terms["background_spread"].dtype == dtype
+    assert terms["background_spread"].item() == pytest.approx(expected, rel=1e-5)
+    assert expected > 0
+    weighted, _ = sepclr_loss(
+        *batch, temperature=TAU, representations=representations, background_spread_weight=3.0
+    )
+    assert weighted.item() == pytest.approx(total.item() + 3.0 * expected, rel=1e-5)
+    _, plain = sepclr_loss(*batch, temperature=TAU, background_spread_weight=3.0)
+    assert plain["background_spread"].item() == 0.0
+    # It reaches the salient representations of both groups, nothing else.
+    grads = torch.autograd.grad(terms["background_spread"], representations, allow_unused=True)
+    assert all(grad is None for grad in grads[:2])
+    for i, grad in enumerate(grads[2:]):
+        assert grad[is_target].abs().sum() > 0 and grad[~is_target].abs().sum() > 0, i
+
+
+def test_background_spread_reads_what_only_the_targets_vary_in():
+    g = torch.Generator().manual_seed(4)
+    is_target = torch.arange(200) >= 100
+    # Varies alike in both groups: the targets repeat the backgrounds' values.
+    shared = torch.randn(100, 1, generator=g).repeat(2, 1)
+    only_target = torch.where(is_target, torch.randn(200, generator=g), 0.0)[:, None]
+    # A feature that varies in the targets alone scores 0, a shared one 1/2,
+    # one in the backgrounds alone 1; their mean 1/2.
+    only_background = torch.where(is_target, 0.0, torch.randn(200, generator=g))[:, None]
+    assert background_spread(only_target, is_target).item() == 0.0
+    assert background_spread(shared, is_target).item() == pytest.approx(0.5, rel=1e-6)
+    assert background_spread(only_background, is_target).item() == pytest.approx(1.0, rel=1e-6)
+    both = torch.cat([shared, only_target], dim=1)
+    assert background_spread(both, is_target).item() == pytest.approx(
+        background_spread(shared, is_target).item() / 2
+    )
+    # Rescaling or shifting a feature leaves it unchanged: shrinking the
+    # features cannot lower it.
+    moved = both * torch.tensor([0.01, 50.0]) + torch.tensor([7.0, -2.0])
+    assert background_spread(moved, is_target).item() == pytest.approx(
+        background_spread(both, is_target).item(), rel=1e-3
+    )
+    # Fewer than two rows in either group: 0 (no variance to compare).
+    one = torch.arange(200) == 0
+    for groups in (one, ~one, torch.zeros(200, dtype=torch.bool)):
+        assert background_spread(both, groups).item() == 0.0
+    # A feature constant over the batch scores 0, not NaN.
+    assert background_spread(torch.ones(200, 1), is_target).item() == 0.0
 
 
 def test_total_is_the_weighted_sum():

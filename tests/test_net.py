@@ -158,8 +158,9 @@ def test_training_reads_the_device_once_per_epoch_not_per_batch(monkeypatch, kin
 
 def test_criterion_pickled_before_the_representation_terms_computes_the_paper_loss():
     # A criterion unpickled from a model saved before representation_jem_weight,
-    # representation_jem_encoder and decorrelation_weight existed lacks
-    # them: it must compute the paper's objective (J_r and D weighted 0),
+    # representation_jem_encoder, decorrelation_weight and
+    # background_spread_weight existed lacks them: it must compute the
+    # paper's objective (J_r, D and V weighted 0),
     # not fail.
     import pickle
 
@@ -173,8 +174,10 @@ def test_criterion_pickled_before_the_representation_terms_computes_the_paper_lo
         representation_jem_weight=10.0,
         representation_jem_encoder="common",
         decorrelation_weight=10.0,
+        background_spread_weight=10.0,
     )
     del old.representation_jem_weight, old.representation_jem_encoder, old.decorrelation_weight
+    del old.background_spread_weight
     old = pickle.loads(pickle.dumps(old))
     assert not old.uses_representations
     paper = _SepCLRCriterion(representation_jem_weight=0.0, decorrelation_weight=0.0)
@@ -182,5 +185,10 @@ def test_criterion_pickled_before_the_representation_terms_computes_the_paper_lo
     expected, _ = paper(*batch, is_target, representations=representations)
     assert total.item() == expected.item()
     assert terms["representation_jem"].item() < 0 and terms["decorrelation"].item() > 0
-    # The decorrelation alone makes the criterion read the representations.
+    assert terms["background_spread"].item() > 0
+    # The decorrelation or the background spread alone makes the criterion
+    # read the representations.
     assert _SepCLRCriterion(decorrelation_weight=1.0).uses_representations
+    assert _SepCLRCriterion(
+        representation_jem_weight=0.0, background_spread_weight=1.0
+    ).uses_representations

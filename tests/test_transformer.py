@@ -14,7 +14,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from sklearn_sepclr import SepCLRTransformer, TrainingDivergedError, stack_groups
 from sklearn_sepclr.datasets import make_contrastive_blobs
-from sklearn_sepclr.losses import TERM_NAMES
+from sklearn_sepclr.losses import TERM_NAMES, background_spread
 
 
 def _fit(blobs, **params):
@@ -183,6 +183,28 @@ def test_decorrelation_reaches_the_loss(blobs, tiny):
     assert not np.allclose(Z[0], Z[10.0])
     with pytest.raises(ValueError, match="decorrelation_weight"):
         _fit(blobs, decorrelation_weight=-1, **tiny)
+
+
+def test_background_spread_reaches_the_loss(blobs, tiny):
+    # Off by default; a heavy weight makes the salient features vary less
+    # over the background, relative to the targets, than without it. (The
+    # term is a ratio of batch variances: it needs a few dozen steps.)
+    tiny.update(max_epochs=20, batch_size=32, lr=1e-2)
+    fits = {w: _fit(blobs, background_spread_weight=w, **tiny) for w in (0, 100.0)}
+    assert _fit(blobs, **tiny).net_.criterion_.background_spread_weight == 0.0
+    last = {w: est.history_[-1, "train_background_spread"] for w, est in fits.items()}
+    assert all(0 < value < 1 for value in last.values())
+    assert last[100.0] < 0.5 * last[0]
+    # On the fitted salient representations of the whole sets as well.
+    X_all = np.concatenate([blobs.X_background, blobs.X_target])
+    is_target = torch.arange(len(X_all)) >= len(blobs.X_background)
+    share = {}
+    for w, est in fits.items():
+        salient = torch.as_tensor(est.transform(X_all)[:, est.n_common :])
+        share[w] = background_spread(salient, is_target).item()
+    assert share[100.0] < 0.5 * share[0]
+    with pytest.raises(ValueError, match="background_spread_weight"):
+        _fit(blobs, background_spread_weight=-1, **tiny)
 
 
 def test_representation_jem_encoder_reaches_the_loss(blobs, tiny):
