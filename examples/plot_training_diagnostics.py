@@ -52,20 +52,22 @@ no_background = SepCLRTransformer(background_weight=0, **params).fit(
 # weight, large without it, where the background salient codes spread like
 # the target's.
 epochs = est.history_[:, "epoch"]
-fig, axes = plt.subplots(3, 3, figsize=(12, 8), layout="constrained", sharex=True)
+fig, axes = plt.subplots(2, 5, figsize=(16, 6), layout="constrained", sharex=True)
 axes = axes.ravel()
 axes[0].plot(epochs, est.history_[:, "train_loss"], color="black")
 axes[0].set_title("total loss")
-# The six terms of the paper's objective, then the two terms on the
+# The six terms of the paper's objective, then the three terms on the
 # representations that the package adds: their k-JEM
-# (``representation_jem_weight``) and their cross-correlation
-# (``decorrelation_weight``).
+# (``representation_jem_weight``), their cross-correlation
+# (``decorrelation_weight``) and the background's share of the salient
+# features' variance (``background_spread_weight``, off by default but
+# measured whenever another term reads the representations).
 for ax, term in zip(axes[1:], TERM_NAMES, strict=True):
     ax.plot(epochs, est.history_[:, f"train_{term}"], label="default")
     ax.plot(epochs, no_background.history_[:, f"train_{term}"], "--", label="background_weight=0")
     ax.set_title(term.replace("_", " "))
 axes[1].legend(fontsize="small")
-for ax in axes[6:]:
+for ax in axes[5:]:
     ax.set_xlabel("epoch")
 plt.show()
 
