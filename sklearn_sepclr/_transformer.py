@@ -277,9 +277,10 @@ default="auto"
         on grass: the salient features gave up the attribute too.
     background_spread_weight : float, default=0.0
         Weight ``nu`` of a term, not in the paper, on the salient
-        representations that ``transform`` returns: for each feature, its
-        variance over the background samples of a batch divided by its
-        variance over the target samples, averaged over the features
+        representations that ``transform`` returns: for each feature, the
+        background samples' share of its variance in a batch (its variance
+        over the background samples divided by that plus its variance over
+        the target samples), averaged over the features
         (:func:`sklearn_sepclr.losses.background_spread`). The background
         term pins the background's salient *projections* to ``s' = 0``,
         which the projection head can do alone, dropping what the
