@@ -251,9 +251,12 @@ def test_cross_correlation_by_hand():
     assert cross_correlation(c[:1], s[:1]).item() == 0.0
 
 
-@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtype):
-    g = torch.Generator().manual_seed(2)
+def _check_representation_term(dtype, seed, name):
+    """Check the term ``name`` on the representations against :func:`_by_hand`,
+    its weight ``{name}_weight`` in the total and its 0 without
+    representations; return its value, its gradients with respect to
+    ``(r_c1, r_c2, r_s1, r_s2)`` and the target mask."""
+    g = torch.Generator().manual_seed(seed)
     c1, c2, s1, s2 = (torch.randn(8, 3, generator=g, dtype=dtype) for _ in range(4))
     is_target = torch.tensor([True, False] * 4)
     representations = tuple(
@@ -262,19 +265,24 @@ def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtyp
     batch = (c1, c2, s1, s2, is_target)
     total, terms = sepclr_loss(*batch, temperature=TAU, representations=representations)
     detached = tuple(r.detach() for r in representations)
-    expected = _by_hand(*batch, representations=detached)["decorrelation"]
-    assert terms["decorrelation"].dtype == dtype
-    assert terms["decorrelation"].item() == pytest.approx(expected, rel=1e-5)
-    assert 0 < expected < 1
-    weighted, _ = sepclr_loss(
-        *batch, temperature=TAU, representations=representations, decorrelation_weight=3.0
-    )
+    expected = _by_hand(*batch, representations=detached)[name]
+    assert terms[name].dtype == dtype
+    assert terms[name].item() == pytest.approx(expected, rel=1e-5)
+    weight = {f"{name}_weight": 3.0}
+    weighted, _ = sepclr_loss(*batch, temperature=TAU, representations=representations, **weight)
     assert weighted.item() == pytest.approx(total.item() + 3.0 * expected, rel=1e-5)
-    # Without representations the term is 0; with them it reaches the common
-    # representations of the target rows only.
-    _, plain = sepclr_loss(*batch, temperature=TAU, decorrelation_weight=3.0)
-    assert plain["decorrelation"].item() == 0.0
-    grads = torch.autograd.grad(terms["decorrelation"], representations, allow_unused=True)
+    # Without representations the term is 0.
+    _, plain = sepclr_loss(*batch, temperature=TAU, **weight)
+    assert plain[name].item() == 0.0
+    grads = torch.autograd.grad(terms[name], representations, allow_unused=True)
+    return expected, grads, is_target
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtype):
+    expected, grads, is_target = _check_representation_term(dtype, 2, "decorrelation")
+    assert 0 < expected < 1
+    # It reaches the common representations of the target rows only.
     for i, grad in enumerate(grads[:2]):
         assert grad[is_target].abs().sum() > 0, i
         assert torch.all(grad[~is_target] == 0), i
@@ -283,27 +291,9 @@ def test_decorrelation_matches_the_definition_and_trains_the_common_encoder(dtyp
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_background_spread_matches_the_definition_and_trains_the_salient_encoder(dtype):
-    g = torch.Generator().manual_seed(3)
-    c1, c2, s1, s2 = (torch.randn(8, 3, generator=g, dtype=dtype) for _ in range(4))
-    is_target = torch.tensor([True, False] * 4)
-    representations = tuple(
-        torch.randn(8, w, generator=g, dtype=dtype, requires_grad=True) for w in (5, 5, 2, 2)
-    )
-    batch = (c1, c2, s1, s2, is_target)
-    total, terms = sepclr_loss(*batch, temperature=TAU, representations=representations)
-    detached = tuple(r.detach() for r in representations)
-    expected = _by_hand(*batch, representations=detached)["background_spread"]
-    assert terms["background_spread"].dtype == dtype
-    assert terms["background_spread"].item() == pytest.approx(expected, rel=1e-5)
+    expected, grads, is_target = _check_representation_term(dtype, 3, "background_spread")
     assert expected > 0
-    weighted, _ = sepclr_loss(
-        *batch, temperature=TAU, representations=representations, background_spread_weight=3.0
-    )
-    assert weighted.item() == pytest.approx(total.item() + 3.0 * expected, rel=1e-5)
-    _, plain = sepclr_loss(*batch, temperature=TAU, background_spread_weight=3.0)
-    assert plain["background_spread"].item() == 0.0
     # It reaches the salient representations of both groups, nothing else.
-    grads = torch.autograd.grad(terms["background_spread"], representations, allow_unused=True)
     assert all(grad is None for grad in grads[:2])
     for i, grad in enumerate(grads[2:]):
         assert grad[is_target].abs().sum() > 0 and grad[~is_target].abs().sum() > 0, i
