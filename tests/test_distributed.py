@@ -43,6 +43,10 @@ gloo = pytest.mark.skipif(
 GROUP_TIMEOUT_S = 30
 #: A test never waits longer than this for its processes.
 JOIN_TIMEOUT_S = 50
+#: pytest's limit for a test that starts processes. The first such test also
+#: starts the fork server, which imports torch and this package: on a 2-core
+#: machine busy with other work that alone took more than a minute.
+TEST_TIMEOUT_S = 300
 
 
 # -- running functions on a group of local processes ---------------------------------
@@ -277,7 +281,7 @@ def test_distributed_true_without_a_launcher_says_how_to_launch(monkeypatch):
 
 # -- equivalence with one process ------------------------------------------------------
 @gloo
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(TEST_TIMEOUT_S)
 def test_data_parallel_step_equals_one_process_on_the_global_batch(tmp_path):
     reference = _train_steps(0, 1)
     results = _run_group(_train_steps, tmp_path, world_size=2)
@@ -311,7 +315,7 @@ def _gather_uneven(rank, world_size):
 
 
 @gloo
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(TEST_TIMEOUT_S)
 def test_gather_pads_uneven_slices_and_routes_gradients_to_their_owner(tmp_path):
     results = _run_group(_gather_uneven, tmp_path, world_size=2)
     expected = torch.tensor([[0.0, 0.0], [1.0, 1.0], [1.0, 1.0]])
@@ -344,7 +348,7 @@ def _fit_estimator(rank, world_size, X, y):
 
 
 @gloo
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(TEST_TIMEOUT_S)
 def test_estimator_trains_data_parallel_and_ends_as_a_plain_model(tmp_path, Xy):
     X, y = Xy
     results = _run_group(_fit_estimator, tmp_path, world_size=2, X=X, y=y)
@@ -370,7 +374,7 @@ def test_estimator_distributed_auto_without_a_group_is_single_process(Xy, tiny):
 
 
 # -- distributed model selection with Dask -------------------------------------------
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(2 * TEST_TIMEOUT_S)
 def test_grid_search_runs_on_a_local_dask_cluster(Xy, tiny):
     distributed = pytest.importorskip("distributed")
     import dask

@@ -23,7 +23,7 @@ def _public():
                 yield pytest.param(obj, id=f"{module_name}.{name}")
 
 
-@pytest.mark.parametrize("obj", _public())
+@pytest.mark.parametrize("obj", list(_public()))
 def test_numpydoc_sections_and_a_doctest(obj):
     doc = inspect.getdoc(obj) or ""
     assert "Examples\n--------" in doc and ">>>" in doc
