@@ -301,7 +301,10 @@ _RECORDS = {
         "cpu-native-yardstick-2026-11-25/*.json",
         "cpu-native-ablations-2026-11-25/*.json", *_FIVE_BLOCKS,
     ],
-    "the loaders' full sizes on the CPU": ["cpu-full-size-2026-12-04/full_*.json"],
+    "the loaders' full sizes on the CPU": [
+        "cpu-full-size-2026-12-04/full_*.json",
+        "cpu-full-size-2026-12-05/full_*.json",
+    ],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
@@ -310,7 +313,7 @@ _SMALL_RECORDS = {
     "the loaders' resolution": 4, "a strided first block": 4, "a fifth block": 4,
     "decorrelation at the loaders' resolution": 9,
     "decorrelation over five seeds of MNIST on grass": 10,
-    "the loaders' full sizes on the CPU": 3,
+    "the loaders' full sizes on the CPU": 4,
 }
 
 #: Records of one dataset: its five targets plus the table's two header lines.
