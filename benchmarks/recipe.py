@@ -152,9 +152,9 @@ def main(argv=None):
         print(f"{run.name}: {run.status}" + (f", {run.wall_s:.0f} s" if run.wall_s else ""))
     finished = [str(Path(args.out) / f"{r.name}.json") for r in runs if r.status == "done"]
     if finished:
-        judged = subprocess.run([sys.executable, str(HERE / "targets.py"), *finished,
-                                 "--markdown"], capture_output=True, text=True)
-        print(judged.stdout + judged.stderr)
+        import targets  # the sibling script; imported here, so a dry run loads no pandas
+
+        targets.main([*finished, "--markdown"])
     return runs
 
 
