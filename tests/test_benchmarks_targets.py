@@ -347,3 +347,27 @@ def test_machine_line_names_the_cpu_where_recorded():
     assert new == ("Linux-x86_64, 2 CPUs (AMD EPYC, AVX512), 1 torch threads, "
                    "torch 2.13.0+cpu, python 3.11.7")
     assert targets._describe(None) == "not recorded"
+
+
+def test_background_spread_at_full_size_compares_like_with_like():
+    # The README's full-size comparison of background_spread_weight (5 Dec)
+    # rests on two fits that differ in that weight only, on one processor;
+    # its table quotes their probes as "representations (projections)".
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "benchmarks"
+    folder = root / "recorded" / "cpu-full-size-background-spread-2026-12-05"
+    runs = {nu: json.loads((folder / f"nu{nu}_textures_0.json").read_text())
+            for nu in (0, 1)}
+    assert runs[0]["args"]["sepclr_params"] == {}
+    assert runs[1]["args"]["sepclr_params"] == {"background_spread_weight": 1}
+    same = {k: v for k, v in runs[0]["args"].items() if k not in ("sepclr_params", "json")}
+    assert same == {k: v for k, v in runs[1]["args"].items()
+                    if k not in ("sepclr_params", "json")}
+    assert runs[0]["machine"]["cpu_model"] == runs[1]["machine"]["cpu_model"]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    for run in runs.values():
+        rows = {r["method"]: r for r in run["summary"]}
+        for column in ("s->s", "c->s", "c->c", "s->c"):
+            quoted = f"{rows['sepclr'][column]:.3f} ({rows['sepclr@proj'][column]:.3f})"
+            assert quoted in readme
