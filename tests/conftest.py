@@ -1,5 +1,7 @@
 """Shared fixtures: tiny CPU configurations and small datasets."""
 
+from pathlib import Path
+
 import pytest
 import torch
 
@@ -9,6 +11,9 @@ from sklearn_sepclr.datasets import make_contrastive_blobs
 torch.set_num_threads(1)
 
 #: The smallest SepCLR that still trains: for API tests, not for quality.
+#: The benchmark scripts and their README.
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
 TINY = dict(
     n_common=2,
     n_salient=2,
@@ -52,12 +57,10 @@ def load_benchmark(name):
     """
     import importlib.util
     import sys
-    from pathlib import Path
 
-    folder = Path(__file__).resolve().parents[1] / "benchmarks"
-    if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
-    script = folder / f"{name}.py"
+    if str(BENCHMARKS) not in sys.path:
+        sys.path.insert(0, str(BENCHMARKS))
+    script = BENCHMARKS / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"{name}_benchmark", script)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

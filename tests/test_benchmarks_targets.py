@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from .conftest import load_benchmark
+from .conftest import BENCHMARKS, load_benchmark
 
 pytest.importorskip("pandas")
 
@@ -324,17 +324,14 @@ _ONE_DATASET_RECORDS = ("decorrelation over five seeds of MNIST on grass",)
 def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     # The benchmarks README quotes targets.py's table of the committed runs;
     # a changed rule or a hand-edited table makes them disagree.
-    from pathlib import Path
-
     targets = load_benchmark("targets")
-    root = Path(__file__).resolve().parents[1] / "benchmarks"
-    recorded = root / "recorded"
+    recorded = BENCHMARKS / "recorded"
     runs = sorted(str(p) for pattern in _RECORDS[record] for p in recorded.glob(pattern))
     assert len(runs) >= _SMALL_RECORDS.get(record, 15)
     targets.main([*runs, "--markdown"])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
     assert table.count("\n") >= (6 if record in _ONE_DATASET_RECORDS else 18)
-    assert table in (root / "README.md").read_text(encoding="utf-8")
+    assert table in (BENCHMARKS / "README.md").read_text(encoding="utf-8")
 
 
 def test_machine_line_names_the_cpu_where_recorded():
@@ -353,19 +350,18 @@ def test_background_spread_at_full_size_compares_like_with_like():
     # The README's full-size comparison of background_spread_weight (5 Dec)
     # rests on two fits that differ in that weight only, on one processor;
     # its table quotes their probes as "representations (projections)".
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1] / "benchmarks"
-    folder = root / "recorded" / "cpu-full-size-background-spread-2026-12-05"
+    folder = BENCHMARKS / "recorded" / "cpu-full-size-background-spread-2026-12-05"
     runs = {nu: json.loads((folder / f"nu{nu}_textures_0.json").read_text())
             for nu in (0, 1)}
     assert runs[0]["args"]["sepclr_params"] == {}
     assert runs[1]["args"]["sepclr_params"] == {"background_spread_weight": 1}
-    same = {k: v for k, v in runs[0]["args"].items() if k not in ("sepclr_params", "json")}
-    assert same == {k: v for k, v in runs[1]["args"].items()
-                    if k not in ("sepclr_params", "json")}
+
+    def other_settings(run):
+        return {k: v for k, v in run["args"].items() if k not in ("sepclr_params", "json")}
+
+    assert other_settings(runs[0]) == other_settings(runs[1])
     assert runs[0]["machine"]["cpu_model"] == runs[1]["machine"]["cpu_model"]
-    readme = (root / "README.md").read_text(encoding="utf-8")
+    readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
     for run in runs.values():
         rows = {r["method"]: r for r in run["summary"]}
         for column in ("s->s", "c->s", "c->c", "s->c"):
