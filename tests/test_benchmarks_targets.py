@@ -352,25 +352,39 @@ def test_machine_line_names_the_cpu_where_recorded():
     assert targets._describe(None) == "not recorded"
 
 
-def test_background_spread_at_full_size_compares_like_with_like():
-    # The README's full-size comparison of background_spread_weight (5 Dec)
-    # rests on two fits that differ in that weight only, on one processor;
-    # its table quotes their probes as "representations (projections)".
-    folder = BENCHMARKS / "recorded" / "cpu-full-size-background-spread-2026-12-05"
-    runs = {nu: json.loads((folder / f"nu{nu}_textures_0.json").read_text())
-            for nu in (0, 1)}
-    assert runs[0]["args"]["sepclr_params"] == {}
-    assert runs[1]["args"]["sepclr_params"] == {"background_spread_weight": 1}
+#: Full-size variants of the defaults' seed 0 of textures, each fitted on the
+#: processor of the defaults' rerun (5 Dec), with the one setting it changes.
+_FULL_SIZE_VARIANTS = {
+    "cpu-full-size-background-spread-2026-12-05/nu1_textures_0.json":
+        {"background_spread_weight": 1},
+    "cpu-full-size-decorrelation-2026-12-06/decor10_textures_0.json":
+        {"decorrelation_weight": 10},
+}
 
-    def other_settings(run):
-        return {k: v for k, v in run["args"].items() if k not in ("sepclr_params", "json")}
 
-    assert other_settings(runs[0]) == other_settings(runs[1])
-    assert runs[0]["machine"]["cpu_model"] == runs[1]["machine"]["cpu_model"]
+@pytest.mark.parametrize("variant", list(_FULL_SIZE_VARIANTS))
+def test_full_size_variants_compare_like_with_like(variant):
+    # The README's full-size comparisons of a term (5 and 6 Dec) rest on two
+    # fits that differ in that term only, on one processor; its tables quote
+    # their probes as "representations (projections)".
+    recorded = BENCHMARKS / "recorded"
+    reference = json.loads(
+        (recorded / "cpu-full-size-background-spread-2026-12-05" / "nu0_textures_0.json")
+        .read_text())
+    run = json.loads((recorded / variant).read_text())
+    assert reference["args"]["sepclr_params"] == {}
+    assert run["args"]["sepclr_params"] == _FULL_SIZE_VARIANTS[variant]
+    assert _settings_but(run, "sepclr_params") == _settings_but(reference, "sepclr_params")
+    assert run["machine"]["cpu_model"] == reference["machine"]["cpu_model"]
     readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
-    for run in runs.values():
-        for quoted in _quoted_probes(run):
+    for r in (reference, run):
+        for quoted in _quoted_probes(r):
             assert quoted in readme
+
+
+def _settings_but(run, key):
+    """A run's quality.py settings but ``key`` and the file name."""
+    return {k: v for k, v in run["args"].items() if k not in (key, "json")}
 
 
 def _quoted_probes(run):
@@ -393,10 +407,8 @@ def test_fourth_full_size_seed_is_quoted_and_trained_like_the_others():
         first = json.loads((recorded / "cpu-full-size-2026-12-04"
                             / path.name.replace("_3.json", "_0.json")).read_text())
 
-        def settings(r):
-            return {k: v for k, v in r["args"].items() if k not in ("seed", "json")}
-
-        assert run["args"]["seed"] == 3 and settings(run) == settings(first)
+        assert run["args"]["seed"] == 3
+        assert _settings_but(run, "seed") == _settings_but(first, "seed")
         assert run["machine"]["cpu_model"] != first["machine"]["cpu_model"]
         for quoted in _quoted_probes(run):
             assert quoted in readme
