@@ -10,10 +10,10 @@ from sklearn_sepclr.datasets import make_contrastive_blobs
 # Two CPU cores in CI: one thread per test process avoids oversubscription.
 torch.set_num_threads(1)
 
-#: The smallest SepCLR that still trains: for API tests, not for quality.
 #: The benchmark scripts and their README.
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
+#: The smallest SepCLR that still trains: for API tests, not for quality.
 TINY = dict(
     n_common=2,
     n_salient=2,

@@ -239,6 +239,14 @@ def test_judges_a_real_quality_run(tmp_path, capsys):
         "tabular": "common", "image": "salient"}
 
 
+#: The committed quality.py runs.
+RECORDED = BENCHMARKS / "recorded"
+
+
+def _readme():
+    return (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+
+
 #: The file sets whose verdicts benchmarks/README.md quotes, as globs under
 #: benchmarks/recorded/ (the defaults of 24 Nov reuse the image sets'
 #: baselines and ablations of 23 Nov, which these defaults do not change).
@@ -331,13 +339,12 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     # The benchmarks README quotes targets.py's table of the committed runs;
     # a changed rule or a hand-edited table makes them disagree.
     targets = load_benchmark("targets")
-    recorded = BENCHMARKS / "recorded"
-    runs = sorted(str(p) for pattern in _RECORDS[record] for p in recorded.glob(pattern))
+    runs = sorted(str(p) for pattern in _RECORDS[record] for p in RECORDED.glob(pattern))
     assert len(runs) >= _SMALL_RECORDS.get(record, 15)
     targets.main([*runs, "--markdown"])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
     assert table.count("\n") >= (6 if record in _ONE_DATASET_RECORDS else 18)
-    assert table in (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    assert table in _readme()
 
 
 def test_machine_line_names_the_cpu_where_recorded():
@@ -367,19 +374,15 @@ def test_full_size_variants_compare_like_with_like(variant):
     # The README's full-size comparisons of a term (5 and 6 Dec) rest on two
     # fits that differ in that term only, on one processor; its tables quote
     # their probes as "representations (projections)".
-    recorded = BENCHMARKS / "recorded"
-    reference = json.loads(
-        (recorded / "cpu-full-size-background-spread-2026-12-05" / "nu0_textures_0.json")
-        .read_text())
-    run = json.loads((recorded / variant).read_text())
+    reference = _load_run("cpu-full-size-background-spread-2026-12-05/nu0_textures_0.json")
+    run = _load_run(variant)
     assert reference["args"]["sepclr_params"] == {}
     assert run["args"]["sepclr_params"] == _FULL_SIZE_VARIANTS[variant]
     assert _settings_but(run, "sepclr_params") == _settings_but(reference, "sepclr_params")
     assert run["machine"]["cpu_model"] == reference["machine"]["cpu_model"]
-    readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
+    readme = _readme()
     for r in (reference, run):
-        for quoted in _quoted_probes(r):
-            assert quoted in readme
+        _assert_probes_quoted(r, readme)
 
 
 def _settings_but(run, key):
@@ -387,28 +390,31 @@ def _settings_but(run, key):
     return {k: v for k, v in run["args"].items() if k not in (key, "json")}
 
 
-def _quoted_probes(run):
-    """SepCLR's probes in a run, as the README quotes them: "0.808 (0.726)"."""
+def _load_run(path):
+    """A committed quality.py run, by its path under benchmarks/recorded/."""
+    return json.loads((RECORDED / path).read_text())
+
+
+def _assert_probes_quoted(run, readme):
+    """SepCLR's probes in a run are in the README as "0.808 (0.726)"."""
     rows = {r["method"]: r for r in run["summary"]}
-    return [f"{rows['sepclr'][column]:.3f} ({rows['sepclr@proj'][column]:.3f})"
-            for column in ("s->s", "c->s", "c->c", "s->c") if column in rows["sepclr"]]
+    for column in ("s->s", "c->s", "c->c", "s->c"):
+        if column in rows["sepclr"]:
+            quoted = f"{rows['sepclr'][column]:.3f} ({rows['sepclr@proj'][column]:.3f})"
+            assert quoted in readme
 
 
 def test_fourth_full_size_seed_is_quoted_and_trained_like_the_others():
     # The README's per-seed table of the fourth seed (6 Dec) quotes these
     # runs; they were trained on another processor than seeds 0 to 2, with
     # every quality.py setting but the seed and the file name the same.
-    recorded = BENCHMARKS / "recorded"
-    readme = (BENCHMARKS / "README.md").read_text(encoding="utf-8")
-    fourth = sorted((recorded / "cpu-full-size-2026-12-06").glob("full_*.json"))
+    readme = _readme()
+    fourth = sorted((RECORDED / "cpu-full-size-2026-12-06").glob("full_*.json"))
     assert len(fourth) == 2
     for path in fourth:
-        run = json.loads(path.read_text())
-        first = json.loads((recorded / "cpu-full-size-2026-12-04"
-                            / path.name.replace("_3.json", "_0.json")).read_text())
-
+        run = _load_run(path)
+        first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace('_3.', '_0.')}")
         assert run["args"]["seed"] == 3
         assert _settings_but(run, "seed") == _settings_but(first, "seed")
         assert run["machine"]["cpu_model"] != first["machine"]["cpu_model"]
-        for quoted in _quoted_probes(run):
-            assert quoted in readme
+        _assert_probes_quoted(run, readme)
