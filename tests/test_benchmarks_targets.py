@@ -359,7 +359,7 @@ def test_machine_line_names_the_cpu_where_recorded():
     assert targets._describe(None) == "not recorded"
 
 
-#: Full-size variants of textures' defaults: each file, the one setting it
+#: Full-size variants of the image defaults: each file, the one setting it
 #: changes and the defaults' fit of the same seed on the same processor (the
 #: Intel rerun of seed 0 of 5 Dec, and seed 3 of 6 Dec).
 _FULL_SIZE_VARIANTS = {
@@ -373,6 +373,8 @@ _FULL_SIZE_VARIANTS = {
         {"background_spread_weight": 1}, "cpu-full-size-2026-12-06/full_textures_3.json"),
     "cpu-full-size-decorrelation-2026-12-06/decor10_textures_3.json": (
         {"decorrelation_weight": 10}, "cpu-full-size-2026-12-06/full_textures_3.json"),
+    "cpu-full-size-background-spread-2026-12-06/nu1_dsprites_3.json": (
+        {"background_spread_weight": 1}, "cpu-full-size-2026-12-06/full_dsprites_3.json"),
 }
 
 
