@@ -430,7 +430,7 @@ def test_fourth_full_size_seed_is_quoted_and_trained_like_the_others():
     fourth = sorted((RECORDED / "cpu-full-size-2026-12-06").glob("full_*.json"))
     assert len(fourth) == 2
     for path in fourth:
-        run = _load_run(path)
+        run = _load_run(path.relative_to(RECORDED))
         first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace('_3.', '_0.')}")
         assert run["args"]["seed"] == 3
         assert _settings_but(run, "seed") == _settings_but(first, "seed")
