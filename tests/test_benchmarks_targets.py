@@ -318,6 +318,12 @@ _RECORDS = {
         "cpu-full-size-2026-12-05/*.json",
         "cpu-full-size-2026-12-06/*.json",
     ],
+    "the loaders' full sizes, a fifth seed": [
+        "cpu-full-size-2026-12-04/full_*.json",
+        "cpu-full-size-2026-12-05/*.json",
+        "cpu-full-size-2026-12-06/*.json",
+        "cpu-full-size-fifth-seed-2026-12-06/*.json",
+    ],
 }
 
 #: Records with fewer runs than the usual 15 (the image sets only, one or
@@ -328,6 +334,7 @@ _SMALL_RECORDS = {
     "decorrelation over five seeds of MNIST on grass": 10,
     "the loaders' full sizes on the CPU": 23,
     "the loaders' full sizes, a fourth seed": 26,
+    "the loaders' full sizes, a fifth seed": 29,
 }
 
 #: Records of one dataset: its five targets plus the table's two header lines.
@@ -435,6 +442,24 @@ def test_fourth_full_size_seed_is_quoted_and_trained_like_the_others():
         assert run["args"]["seed"] == 3
         assert _settings_but(run, "seed") == _settings_but(first, "seed")
         assert run["machine"]["cpu_model"] != first["machine"]["cpu_model"]
+        _assert_probes_quoted(run, readme)
+
+
+def test_fifth_full_size_seed_is_quoted_and_trained_like_the_others():
+    # The README's per-seed table of the fifth seed of MNIST on grass and the
+    # dSprites grid (6 Dec) quotes these runs; they ran on the processor of
+    # the fourth seed, with every quality.py setting but the seed and the
+    # file name those of seed 0.
+    readme = _readme()
+    fifth = sorted((RECORDED / "cpu-full-size-fifth-seed-2026-12-06").glob("full_*.json"))
+    assert [p.name for p in fifth] == ["full_dsprites_4.json", "full_mnist_grass_4.json"]
+    fourth = _load_run("cpu-full-size-2026-12-06/full_dsprites_3.json")
+    for path in fifth:
+        run = _load_run(path.relative_to(RECORDED))
+        first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace('_4.', '_0.')}")
+        assert run["args"]["seed"] == 4
+        assert _settings_but(run, "seed") == _settings_but(first, "seed")
+        assert _machine(run) == _machine(fourth)
         _assert_probes_quoted(run, readme)
 
 
