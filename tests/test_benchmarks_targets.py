@@ -468,15 +468,19 @@ _SALIENT_D = RECORDED / "cpu-16px-decorrelation-salient-2026-12-06"
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-@pytest.mark.parametrize("weight", [10, 100])
-def test_salient_side_decorrelation_runs_match_their_reference(weight, seed):
+@pytest.mark.parametrize("name, params", [
+    ("dsal10", {"decorrelation_weight": 10}),
+    ("dsal100", {"decorrelation_weight": 100}),
+    ("dsal100_nu1", {"decorrelation_weight": 100, "background_spread_weight": 1}),
+])
+def test_salient_side_decorrelation_runs_match_their_reference(name, params, seed):
     # The README compares these runs with the 25 Nov weight-0 runs of the
-    # same seed: the same quality.py settings but the one term, an Intel
-    # Xeon with the same instruction set, and every probe quoted.
-    run = _load_run(f"{_SALIENT_D.name}/dsal{weight}_16_textures_{seed}.json")
+    # same seed: the same quality.py settings but the terms, an Intel Xeon
+    # with the same instruction set, and every probe quoted.
+    run = _load_run(f"{_SALIENT_D.name}/{name}_16_textures_{seed}.json")
     reference = _load_run(f"cpu-background-spread-2026-11-25/textures16_nu0_seed{seed}.json")
-    assert run["args"]["json"] == f"dsal{weight}_16_textures_{seed}.json"
-    assert run["args"]["sepclr_params"] == {"decorrelation_weight": weight}
+    assert run["args"]["json"] == f"{name}_16_textures_{seed}.json"
+    assert run["args"]["sepclr_params"] == params
     assert reference["args"]["sepclr_params"] == {"background_spread_weight": 0}
     assert _settings_but(run, "sepclr_params") == _settings_but(reference, "sepclr_params")
     for key in ("cpu_capability", "torch", "python", "torch_threads"):
