@@ -501,15 +501,16 @@ def _representation_jem(representations, is_target, temperature, like, encoder="
     )
 
 
-def _decorrelation(representations, is_target, like):
+def _decorrelation(representations, is_target, like, encoder="common"):
     """``D``: cross-correlation of the target rows' common and salient
     representations, mean of the two views (0 without representations).
-    The salient representations enter as constants: ``D`` trains the
-    common encoder only."""
+    ``encoder`` names the side whose gradient is kept; the objective uses
+    ``"common"``: the salient representations enter as constants, and
+    ``D`` trains the common encoder only."""
     if representations is None:
         return like.new_zeros(())
     common1, common2, salient1, salient2 = _target_representations(
-        representations, is_target, "common"
+        representations, is_target, encoder
     )
     return 0.5 * (cross_correlation(common1, salient1) + cross_correlation(common2, salient2))
 

@@ -437,12 +437,20 @@ def test_fourth_full_size_seed_is_quoted_and_trained_like_the_others():
     fourth = sorted((RECORDED / "cpu-full-size-2026-12-06").glob("full_*.json"))
     assert len(fourth) == 2
     for path in fourth:
-        run = _load_run(path.relative_to(RECORDED))
-        first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace('_3.', '_0.')}")
-        assert run["args"]["seed"] == 3
-        assert _settings_but(run, "seed") == _settings_but(first, "seed")
+        run, first = _full_size_seed_and_its_seed_0(path, 3, readme)
         assert run["machine"]["cpu_model"] != first["machine"]["cpu_model"]
-        _assert_probes_quoted(run, readme)
+
+
+def _full_size_seed_and_its_seed_0(path, seed, readme):
+    """The committed full-size run at ``path`` and the seed-0 run of its set
+    (4 Dec), after checking the run has ``seed``, every other quality.py
+    setting of seed 0 but the file name, and its probes quoted."""
+    run = _load_run(path.relative_to(RECORDED))
+    first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace(f'_{seed}.', '_0.')}")
+    assert run["args"]["seed"] == seed
+    assert _settings_but(run, "seed") == _settings_but(first, "seed")
+    _assert_probes_quoted(run, readme)
+    return run, first
 
 
 def test_fifth_full_size_seed_is_quoted_and_trained_like_the_others():
@@ -455,12 +463,8 @@ def test_fifth_full_size_seed_is_quoted_and_trained_like_the_others():
     assert [p.name for p in fifth] == ["full_dsprites_4.json", "full_mnist_grass_4.json"]
     fourth = _load_run("cpu-full-size-2026-12-06/full_dsprites_3.json")
     for path in fifth:
-        run = _load_run(path.relative_to(RECORDED))
-        first = _load_run(f"cpu-full-size-2026-12-04/{path.name.replace('_4.', '_0.')}")
-        assert run["args"]["seed"] == 4
-        assert _settings_but(run, "seed") == _settings_but(first, "seed")
+        run, _ = _full_size_seed_and_its_seed_0(path, 4, readme)
         assert _machine(run) == _machine(fourth)
-        _assert_probes_quoted(run, readme)
 
 
 #: The salient-side decorrelation experiment of 6 Dec (16 px textures).
@@ -485,11 +489,10 @@ def test_salient_side_decorrelation_runs_match_their_reference(name, params, see
     assert _settings_but(run, "sepclr_params") == _settings_but(reference, "sepclr_params")
     for key in ("cpu_capability", "torch", "python", "torch_threads"):
         assert run["machine"][key] == reference["machine"][key]
-    # The processor reports its clock in one record and not the other.
-    for r in (run, reference):
-        assert r["machine"]["cpu_model"].startswith("Intel(R) Xeon(R) Processor")
     readme = _readme()
     for r in (run, reference):
+        # The processor reports its clock in one record and not the other.
+        assert r["machine"]["cpu_model"].startswith("Intel(R) Xeon(R) Processor")
         _assert_probes_quoted(r, readme)
 
 

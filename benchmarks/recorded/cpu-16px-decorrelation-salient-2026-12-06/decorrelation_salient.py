@@ -12,6 +12,7 @@ weights the swapped term. The runs beside this file were made with it:
         --seed S --sepclr-param decorrelation_weight=W --json dsalW_16_textures_S.json
 """
 
+import functools
 import importlib.util
 import sys
 from pathlib import Path
@@ -20,13 +21,8 @@ from sklearn_sepclr import losses
 
 BENCHMARKS = Path(__file__).resolve().parents[2]
 
-
-def _salient_side_decorrelation(representations, is_target, like):
-    """``D`` with the gradient kept on the salient side only."""
-    if representations is None:
-        return like.new_zeros(())
-    c1, c2, s1, s2 = losses._target_representations(representations, is_target, "salient")
-    return 0.5 * (losses.cross_correlation(c1, s1) + losses.cross_correlation(c2, s2))
+#: ``D`` with the gradient kept on the salient side only.
+_salient_side_decorrelation = functools.partial(losses._decorrelation, encoder="salient")
 
 
 if __name__ == "__main__":
