@@ -73,6 +73,7 @@ class _SepCLRCriterion(nn.Module):
         "representation_jem_weight": 0.0,
         "representation_jem_encoder": "both",
         "decorrelation_weight": 0.0,
+        "decorrelation_encoder": "common",
         "background_spread_weight": 0.0,
     }
 
@@ -87,6 +88,7 @@ class _SepCLRCriterion(nn.Module):
         representation_jem_weight=0.0,
         representation_jem_encoder="both",
         decorrelation_weight=0.0,
+        decorrelation_encoder="common",
         background_spread_weight=0.0,
     ):
         super().__init__()
@@ -99,6 +101,7 @@ class _SepCLRCriterion(nn.Module):
         self.representation_jem_weight = representation_jem_weight
         self.representation_jem_encoder = representation_jem_encoder
         self.decorrelation_weight = decorrelation_weight
+        self.decorrelation_encoder = decorrelation_encoder
         self.background_spread_weight = background_spread_weight
 
     def forward(self, common1, common2, salient1, salient2, is_target, representations=None):
@@ -118,6 +121,7 @@ class _SepCLRCriterion(nn.Module):
             representation_jem_weight=self.representation_jem_weight,
             representation_jem_encoder=self.representation_jem_encoder,
             decorrelation_weight=self.decorrelation_weight,
+            decorrelation_encoder=self.decorrelation_encoder,
             background_spread_weight=self.background_spread_weight,
         )
 

@@ -29,6 +29,7 @@ __all__ = [
     "TERM_NAMES",
     "SALIENT_UNIFORMITY_MODES",
     "REPRESENTATION_JEM_ENCODERS",
+    "DECORRELATION_ENCODERS",
 ]
 
 #: Keys of the ``terms`` dictionary returned by :func:`sepclr_loss`.
@@ -49,6 +50,9 @@ SALIENT_UNIFORMITY_MODES = ("per_background", "single")
 
 #: Accepted values of ``representation_jem_encoder`` in :func:`sepclr_loss`.
 REPRESENTATION_JEM_ENCODERS = ("both", "common", "salient")
+
+#: Accepted values of ``decorrelation_encoder`` in :func:`sepclr_loss`.
+DECORRELATION_ENCODERS = REPRESENTATION_JEM_ENCODERS
 
 
 def _squared_distances(z):
@@ -311,6 +315,7 @@ def sepclr_loss(
     representation_jem_weight=0.0,
     representation_jem_encoder="both",
     decorrelation_weight=0.0,
+    decorrelation_encoder="common",
     background_spread_weight=0.0,
 ):
     """The SepCLR objective on a mini-batch of two augmented views.
@@ -365,9 +370,15 @@ def sepclr_loss(
         Weight ``mu`` of the term ``D`` (not in the paper): the
         :func:`cross_correlation` of the common and salient
         ``representations`` of the target samples, mean of the two views.
-        It trains the common encoder only (the salient representations
-        enter as constants): the common features give up what they share
-        linearly with the salient ones. Needs ``representations``.
+        ``decorrelation_encoder`` says which encoder it trains. Needs
+        ``representations``.
+    decorrelation_encoder : {"common", "salient", "both"}, default="common"
+        Which encoder ``D`` trains, the other side's representations
+        entering it detached, as for ``representation_jem_encoder``.
+        ``"common"``: the common features give up what they share linearly
+        with the salient ones; ``"salient"``: the salient features give up
+        what they share with the common ones. The value of ``D`` is the
+        same; only where its gradient goes changes.
     background_spread_weight : float, default=0.0
         Weight ``nu`` of the term ``V`` (not in the paper): the
         :func:`background_spread` of the salient ``representations``, mean
@@ -411,16 +422,11 @@ def sepclr_loss(
     >>> bool(total.isfinite())
     True
     """
-    if salient_uniformity not in SALIENT_UNIFORMITY_MODES:
-        raise ValueError(
-            f"salient_uniformity must be one of {SALIENT_UNIFORMITY_MODES}; "
-            f"got {salient_uniformity!r}."
-        )
-    if representation_jem_encoder not in REPRESENTATION_JEM_ENCODERS:
-        raise ValueError(
-            f"representation_jem_encoder must be one of {REPRESENTATION_JEM_ENCODERS}; "
-            f"got {representation_jem_encoder!r}."
-        )
+    _check_option("salient_uniformity", salient_uniformity, SALIENT_UNIFORMITY_MODES)
+    _check_option(
+        "representation_jem_encoder", representation_jem_encoder, REPRESENTATION_JEM_ENCODERS
+    )
+    _check_option("decorrelation_encoder", decorrelation_encoder, DECORRELATION_ENCODERS)
     is_target = is_target.to(device=common1.device, dtype=torch.bool)
     is_background = ~is_target
     tau = temperature
@@ -453,7 +459,9 @@ def sepclr_loss(
         "representation_jem": _representation_jem(
             representations, is_target, tau, c1, representation_jem_encoder
         ),
-        "decorrelation": _decorrelation(representations, is_target, c1),
+        "decorrelation": _decorrelation(
+            representations, is_target, c1, decorrelation_encoder
+        ),
         "background_spread": _salient_background_spread(representations, is_target, c1),
     }
     total = (
@@ -468,6 +476,12 @@ def sepclr_loss(
         + background_spread_weight * terms["background_spread"]
     )
     return total, terms
+
+
+def _check_option(name, value, options):
+    """Raise a ValueError naming ``name`` unless ``value`` is in ``options``."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {options}; got {value!r}.")
 
 
 def _target_representations(representations, is_target, encoder):
@@ -504,9 +518,8 @@ def _representation_jem(representations, is_target, temperature, like, encoder="
 def _decorrelation(representations, is_target, like, encoder="common"):
     """``D``: cross-correlation of the target rows' common and salient
     representations, mean of the two views (0 without representations).
-    ``encoder`` names the side whose gradient is kept; the objective uses
-    ``"common"``: the salient representations enter as constants, and
-    ``D`` trains the common encoder only."""
+    ``encoder`` names the side whose gradient is kept (``"both"``: both),
+    the other side's representations entering as constants."""
     if representations is None:
         return like.new_zeros(())
     common1, common2, salient1, salient2 = _target_representations(

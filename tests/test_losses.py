@@ -196,10 +196,14 @@ def test_representation_jem_matches_the_definition(dtype):
         sepclr_loss(*batch, representations=representations[:2])
 
 
+@pytest.mark.parametrize("term", ["representation_jem", "decorrelation"])
 @pytest.mark.parametrize(
     "encoder, trained", [("both", (0, 1, 2, 3)), ("common", (0, 1)), ("salient", (2, 3))]
 )
-def test_representation_jem_encoder_chooses_where_the_gradient_goes(encoder, trained):
+def test_encoder_option_chooses_where_the_gradient_goes(term, encoder, trained):
+    # representation_jem_encoder and decorrelation_encoder: the term's value
+    # does not depend on the choice, only where its gradient goes.
+    option = f"{term}_encoder"
     batch = _batch(torch.float64)
     g = torch.Generator().manual_seed(1)
     representations = tuple(
@@ -207,26 +211,22 @@ def test_representation_jem_encoder_chooses_where_the_gradient_goes(encoder, tra
         for w in (5, 5, 2, 2)
     )
     _, terms = sepclr_loss(
-        *batch,
-        temperature=TAU,
-        representations=representations,
-        representation_jem_encoder=encoder,
+        *batch, temperature=TAU, representations=representations, **{option: encoder}
     )
-    # The value does not depend on the choice, only its gradient does.
     detached = tuple(r.detach() for r in representations)
-    expected = _by_hand(*batch, representations=detached)["representation_jem"]
-    assert terms["representation_jem"].item() == pytest.approx(expected, rel=1e-9)
-    grads = torch.autograd.grad(terms["representation_jem"], representations, allow_unused=True)
+    expected = _by_hand(*batch, representations=detached)[term]
+    assert terms[term].item() == pytest.approx(expected, rel=1e-9)
+    grads = torch.autograd.grad(terms[term], representations, allow_unused=True)
     is_target = batch[-1]
     for i, grad in enumerate(grads):
         if i in trained:
-            # Target rows get gradient, background rows do not enter J_r.
+            # Target rows get gradient, background rows do not enter the term.
             assert grad is not None and grad[is_target].abs().sum() > 0, i
             assert torch.all(grad[~is_target] == 0), i
         else:
             assert grad is None or torch.all(grad == 0), i
-    with pytest.raises(ValueError, match="representation_jem_encoder must be one of"):
-        sepclr_loss(*batch, representations=representations, representation_jem_encoder="x")
+    with pytest.raises(ValueError, match=f"{option} must be one of"):
+        sepclr_loss(*batch, representations=representations, **{option: "x"})
 
 
 def test_cross_correlation_by_hand():

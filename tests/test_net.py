@@ -158,8 +158,8 @@ def test_training_reads_the_device_once_per_epoch_not_per_batch(monkeypatch, kin
 
 def test_criterion_pickled_before_the_representation_terms_computes_the_paper_loss():
     # A criterion unpickled from a model saved before representation_jem_weight,
-    # representation_jem_encoder, decorrelation_weight and
-    # background_spread_weight existed lacks them: it must compute the
+    # representation_jem_encoder, decorrelation_weight, decorrelation_encoder
+    # and background_spread_weight existed lacks them: it must compute the
     # paper's objective (J_r, D and V weighted 0),
     # not fail.
     import pickle
@@ -174,12 +174,14 @@ def test_criterion_pickled_before_the_representation_terms_computes_the_paper_lo
         representation_jem_weight=10.0,
         representation_jem_encoder="common",
         decorrelation_weight=10.0,
+        decorrelation_encoder="salient",
         background_spread_weight=10.0,
     )
     del old.representation_jem_weight, old.representation_jem_encoder, old.decorrelation_weight
-    del old.background_spread_weight
+    del old.decorrelation_encoder, old.background_spread_weight
     old = pickle.loads(pickle.dumps(old))
     assert not old.uses_representations
+    assert old.decorrelation_encoder == "common"
     paper = _SepCLRCriterion(representation_jem_weight=0.0, decorrelation_weight=0.0)
     total, terms = old(*batch, is_target, representations=representations)
     expected, _ = paper(*batch, is_target, representations=representations)

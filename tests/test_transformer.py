@@ -207,22 +207,24 @@ def test_background_spread_reaches_the_loss(blobs, tiny):
         _fit(blobs, background_spread_weight=-1, **tiny)
 
 
-def test_representation_jem_encoder_reaches_the_loss(blobs, tiny):
-    # Which encoder the term trains changes the fitted model; the weight
-    # alone decides whether the term is on.
+@pytest.mark.parametrize("term", ["representation_jem", "decorrelation"])
+def test_encoder_option_reaches_the_loss(blobs, tiny, term):
+    # Which encoder a term trains (representation_jem_encoder,
+    # decorrelation_encoder) changes the fitted model; the weight alone
+    # decides whether the term is on.
+    option = f"{term}_encoder"
     fits = {
-        encoder: _fit(
-            blobs, representation_jem_weight=10.0, representation_jem_encoder=encoder, **tiny
-        )
+        encoder: _fit(blobs, **{f"{term}_weight": 10.0, option: encoder}, **tiny)
         for encoder in ("both", "common", "salient")
     }
     for encoder, est in fits.items():
-        assert est.net_.criterion_.representation_jem_encoder == encoder
+        assert getattr(est.net_.criterion_, option) == encoder
     Z = {encoder: est.transform(blobs.X_target) for encoder, est in fits.items()}
     assert not np.allclose(Z["both"], Z["common"])
     assert not np.allclose(Z["both"], Z["salient"])
-    with pytest.raises(ValueError, match="representation_jem_encoder"):
-        _fit(blobs, representation_jem_encoder="projection", **tiny)
+    assert not np.allclose(Z["common"], Z["salient"])
+    with pytest.raises(ValueError, match=option):
+        _fit(blobs, **{option: "projection"}, **tiny)
 
 
 def test_salient_uniformity_reaches_the_loss(blobs, tiny):
