@@ -366,6 +366,9 @@ def test_machine_line_names_the_cpu_where_recorded():
     assert targets._describe(None) == "not recorded"
 
 
+_SALIENT_D_FULL = "cpu-full-size-decorrelation-salient-2026-12-06"
+_SALIENT_D_WEIGHTS = {"decorrelation_weight": 100, "background_spread_weight": 1}
+
 #: Full-size variants of the image defaults: each file, the one setting it
 #: changes and the defaults' fit of the same seed on the same processor (the
 #: Intel rerun of seed 0 of 5 Dec, and seed 3 of 6 Dec).
@@ -382,6 +385,13 @@ _FULL_SIZE_VARIANTS = {
         {"decorrelation_weight": 10}, "cpu-full-size-2026-12-06/full_textures_3.json"),
     "cpu-full-size-background-spread-2026-12-06/nu1_dsprites_3.json": (
         {"background_spread_weight": 1}, "cpu-full-size-2026-12-06/full_dsprites_3.json"),
+    # The salient-side decorrelation with the background's spread, through
+    # the experiment's script (test_salient_side_decorrelation_runs_are_the_
+    # library_option): its settings name the two weights only.
+    f"{_SALIENT_D_FULL}/dsal100_nu1_textures_0.json": (
+        _SALIENT_D_WEIGHTS, "cpu-full-size-background-spread-2026-12-05/nu0_textures_0.json"),
+    f"{_SALIENT_D_FULL}/dsal100_nu1_textures_3.json": (
+        _SALIENT_D_WEIGHTS, "cpu-full-size-2026-12-06/full_textures_3.json"),
 }
 
 
