@@ -392,6 +392,10 @@ _FULL_SIZE_VARIANTS = {
         _SALIENT_D_WEIGHTS, "cpu-full-size-background-spread-2026-12-05/nu0_textures_0.json"),
     f"{_SALIENT_D_FULL}/dsal100_nu1_textures_3.json": (
         _SALIENT_D_WEIGHTS, "cpu-full-size-2026-12-06/full_textures_3.json"),
+    # The same through the library's option.
+    f"{_SALIENT_D_FULL}/dsal100_nu1_dsprites_3.json": (
+        {"decorrelation_encoder": "salient", **_SALIENT_D_WEIGHTS},
+        "cpu-full-size-2026-12-06/full_dsprites_3.json"),
 }
 
 
