@@ -499,7 +499,7 @@ def _target_representations(representations, is_target, encoder):
     )
 
 
-def _representation_jem(representations, is_target, temperature, like, encoder="both"):
+def _representation_jem(representations, is_target, temperature, like, encoder):
     """``J_r``: k-JEM of the unit-normalised target representations, mean
     of the two views (0, of ``like``'s dtype, without representations).
     ``encoder`` names the side whose gradient is kept (``"both"``: both)."""
@@ -515,7 +515,7 @@ def _representation_jem(representations, is_target, temperature, like, encoder="
     )
 
 
-def _decorrelation(representations, is_target, like, encoder="common"):
+def _decorrelation(representations, is_target, like, encoder):
     """``D``: cross-correlation of the target rows' common and salient
     representations, mean of the two views (0 without representations).
     ``encoder`` names the side whose gradient is kept (``"both"``: both),
