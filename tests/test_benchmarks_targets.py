@@ -368,10 +368,11 @@ def test_machine_line_names_the_cpu_where_recorded():
 
 _SALIENT_D_FULL = "cpu-full-size-decorrelation-salient-2026-12-06"
 _SALIENT_D_WEIGHTS = {"decorrelation_weight": 100, "background_spread_weight": 1}
+_SALIENT_D_OPTION = {"decorrelation_encoder": "salient", **_SALIENT_D_WEIGHTS}
 
 #: Full-size variants of the image defaults: each file, the one setting it
 #: changes and the defaults' fit of the same seed on the same processor (the
-#: Intel rerun of seed 0 of 5 Dec, and seed 3 of 6 Dec).
+#: Intel rerun of seed 0 of 5 Dec, and seeds 3 and 4 of 6 Dec).
 _FULL_SIZE_VARIANTS = {
     "cpu-full-size-background-spread-2026-12-05/nu1_textures_0.json": (
         {"background_spread_weight": 1},
@@ -394,8 +395,11 @@ _FULL_SIZE_VARIANTS = {
         _SALIENT_D_WEIGHTS, "cpu-full-size-2026-12-06/full_textures_3.json"),
     # The same through the library's option.
     f"{_SALIENT_D_FULL}/dsal100_nu1_dsprites_3.json": (
-        {"decorrelation_encoder": "salient", **_SALIENT_D_WEIGHTS},
-        "cpu-full-size-2026-12-06/full_dsprites_3.json"),
+        _SALIENT_D_OPTION, "cpu-full-size-2026-12-06/full_dsprites_3.json"),
+    f"{_SALIENT_D_FULL}/dsal100_nu1_dsprites_4.json": (
+        _SALIENT_D_OPTION, "cpu-full-size-fifth-seed-2026-12-06/full_dsprites_4.json"),
+    f"{_SALIENT_D_FULL}/dsal100_nu1_mnist_grass_4.json": (
+        _SALIENT_D_OPTION, "cpu-full-size-fifth-seed-2026-12-06/full_mnist_grass_4.json"),
 }
 
 
