@@ -386,6 +386,9 @@ _FULL_SIZE_VARIANTS = {
         {"decorrelation_weight": 10}, "cpu-full-size-2026-12-06/full_textures_3.json"),
     "cpu-full-size-background-spread-2026-12-06/nu1_dsprites_3.json": (
         {"background_spread_weight": 1}, "cpu-full-size-2026-12-06/full_dsprites_3.json"),
+    "cpu-full-size-decorrelation-2026-12-06/decor10_mnist_grass_4.json": (
+        {"decorrelation_weight": 10},
+        "cpu-full-size-fifth-seed-2026-12-06/full_mnist_grass_4.json"),
     # The salient-side decorrelation with the background's spread, through
     # the experiment's script (test_salient_side_decorrelation_runs_are_the_
     # library_option): its settings name the two weights only.
