@@ -496,7 +496,7 @@ _SALIENT_D = RECORDED / "cpu-16px-decorrelation-salient-2026-12-06"
 @pytest.mark.parametrize("name, params", [
     ("dsal10", {"decorrelation_weight": 10}),
     ("dsal100", {"decorrelation_weight": 100}),
-    ("dsal100_nu1", {"decorrelation_weight": 100, "background_spread_weight": 1}),
+    ("dsal100_nu1", _SALIENT_D_WEIGHTS),
 ])
 def test_salient_side_decorrelation_runs_match_their_reference(name, params, seed):
     # The README compares these runs with the 25 Nov weight-0 runs of the
