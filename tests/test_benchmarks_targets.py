@@ -386,6 +386,12 @@ _FULL_SIZE_VARIANTS = {
         {"decorrelation_weight": 10}, "cpu-full-size-2026-12-06/full_textures_3.json"),
     "cpu-full-size-background-spread-2026-12-06/nu1_dsprites_3.json": (
         {"background_spread_weight": 1}, "cpu-full-size-2026-12-06/full_dsprites_3.json"),
+    "cpu-full-size-background-spread-2026-12-06/nu1_dsprites_4.json": (
+        {"background_spread_weight": 1},
+        "cpu-full-size-fifth-seed-2026-12-06/full_dsprites_4.json"),
+    "cpu-full-size-background-spread-2026-12-06/nu1_mnist_grass_4.json": (
+        {"background_spread_weight": 1},
+        "cpu-full-size-fifth-seed-2026-12-06/full_mnist_grass_4.json"),
     "cpu-full-size-decorrelation-2026-12-06/decor10_mnist_grass_4.json": (
         {"decorrelation_weight": 10},
         "cpu-full-size-fifth-seed-2026-12-06/full_mnist_grass_4.json"),

@@ -39,9 +39,9 @@ class _Stop(Exception):
 
 def _settings_at_train_begin(est, *fit_args):
     """The net's ``max_epochs``, ``background_mixing``, background term
-    weight, representations' k-JEM encoder and decorrelation weight when
-    training starts; the fit
-    is stopped there (a 300-epoch default is not run)."""
+    weight, representations' k-JEM encoder, decorrelation weight and
+    background spread weight when training starts; the fit is stopped there
+    (a 300-epoch default is not run)."""
     from skorch.callbacks import Callback
 
     seen = {}
@@ -54,6 +54,7 @@ def _settings_at_train_begin(est, *fit_args):
                 background_weight=net.criterion_.background_weight,
                 representation_jem_encoder=net.criterion_.representation_jem_encoder,
                 decorrelation_weight=net.criterion_.decorrelation_weight,
+                background_spread_weight=net.criterion_.background_spread_weight,
             )
             raise _Stop
 
@@ -70,6 +71,7 @@ def test_auto_defaults_depend_on_the_kind_of_data(images):
         background_weight="auto",
         representation_jem_encoder="auto",
         decorrelation_weight="auto",
+        background_spread_weight="auto",
     )
     image = _settings_at_train_begin(_tiny_cnn(**auto), X, groups)
     assert image == {
@@ -78,6 +80,7 @@ def test_auto_defaults_depend_on_the_kind_of_data(images):
         "background_weight": 10.0,
         "representation_jem_encoder": "salient",
         "decorrelation_weight": 0.0,
+        "background_spread_weight": 1.0,
     }
     # The same images as rows (tabular data): the tabular defaults.
     rows = SepCLRTransformer(n_common=2, n_salient=2, hidden_layer_sizes=(8,), device="cpu")
@@ -88,6 +91,7 @@ def test_auto_defaults_depend_on_the_kind_of_data(images):
         "background_weight": 30.0,
         "representation_jem_encoder": "common",
         "decorrelation_weight": 10.0,
+        "background_spread_weight": 0.0,
     }
     # Flattened images with image_shape are images.
     flat = _tiny_cnn(image_shape=(1, 12, 12), **auto)
@@ -99,6 +103,7 @@ def test_auto_defaults_depend_on_the_kind_of_data(images):
         background_weight=7,
         representation_jem_encoder="both",
         decorrelation_weight=2,
+        background_spread_weight=0,
     )
     assert _settings_at_train_begin(given, X, groups) == {
         "max_epochs": 3,
@@ -106,27 +111,32 @@ def test_auto_defaults_depend_on_the_kind_of_data(images):
         "background_weight": 7.0,
         "representation_jem_encoder": "both",
         "decorrelation_weight": 2.0,
+        "background_spread_weight": 0.0,
     }
 
 
 def test_warm_start_resolves_auto_for_images(images):
     X, groups = images
     est = _tiny_cnn(
-        warm_start=True, background_mixing=0.25, background_weight=3.0, decorrelation_weight=5.0
+        warm_start=True, background_mixing=0.25, background_weight=3.0, decorrelation_weight=5.0,
+        background_spread_weight=0.0,
     )
     est.fit(X, groups)
     assert est.net_.criterion_.background_weight == 3.0
     assert est.net_.criterion_.decorrelation_weight == 5.0
+    assert est.net_.criterion_.background_spread_weight == 0.0
     est.set_params(
         background_mixing="auto",
         background_weight="auto",
         decorrelation_weight="auto",
+        background_spread_weight="auto",
         max_epochs=2,
     )
     est.fit(X, groups)
     assert est.net_.background_mixing == 0.5
     assert est.net_.criterion_.background_weight == 10.0
     assert est.net_.criterion_.decorrelation_weight == 0.0
+    assert est.net_.criterion_.background_spread_weight == 1.0
     assert len(est.history_) == 3
 
 

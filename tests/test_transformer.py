@@ -186,7 +186,7 @@ def test_decorrelation_reaches_the_loss(blobs, tiny):
 
 
 def test_background_spread_reaches_the_loss(blobs, tiny):
-    # Off by default; a heavy weight makes the salient features vary less
+    # Off by default on tabular data; a heavy weight makes the salient features vary less
     # over the background, relative to the targets, than without it. (The
     # term is a ratio of batch variances: it needs a few dozen steps.)
     tiny.update(max_epochs=20, batch_size=32, lr=1e-2)
