@@ -424,12 +424,18 @@ def test_full_size_variants_compare_like_with_like(variant):
     assert reference["args"]["sepclr_params"] == {}
     assert run["args"]["sepclr_params"] == params
     assert run["args"]["methods"] == ["sepclr"] and "sepclr" in reference["args"]["methods"]
-    ignored = ("sepclr_params", "methods")
-    assert _settings_but(run, *ignored) == _settings_but(reference, *ignored)
-    assert _machine(run) == _machine(reference)
+    _assert_trained_alike(run, reference)
     readme = _readme()
     for r in (reference, run):
         _assert_probes_quoted(r, readme)
+
+
+def _assert_trained_alike(run, reference):
+    """``run`` and ``reference`` share every quality.py setting but the
+    SepCLR parameters, the methods and the file name, and the machine."""
+    ignored = ("sepclr_params", "methods")
+    assert _settings_but(run, *ignored) == _settings_but(reference, *ignored)
+    assert _machine(run) == _machine(reference)
 
 
 def _machine(run):
@@ -447,12 +453,12 @@ def _load_run(path):
     return json.loads((RECORDED / path).read_text())
 
 
-def _assert_probes_quoted(run, readme):
-    """SepCLR's probes in a run are in the README as "0.808 (0.726)"."""
+def _assert_probes_quoted(run, readme, method="sepclr"):
+    """A SepCLR variant's probes in a run are in the README as "0.808 (0.726)"."""
     rows = {r["method"]: r for r in run["summary"]}
     for column in ("s->s", "c->s", "c->c", "s->c"):
-        if column in rows["sepclr"]:
-            quoted = f"{rows['sepclr'][column]:.3f} ({rows['sepclr@proj'][column]:.3f})"
+        if column in rows[method]:
+            quoted = f"{rows[method][column]:.3f} ({rows[f'{method}@proj'][column]:.3f})"
             assert quoted in readme
 
 
@@ -550,14 +556,9 @@ def test_no_jem_ablation_under_the_image_default_of_the_background_spread():
     assert run["args"]["methods"] == ["sepclr_no_jem"] and run["args"]["sepclr_params"] == {}
     assert run["sepclr_defaults"]["auto"]["background_spread_weight"]["image"] == 1.0
     assert reference["args"]["sepclr_params"] == {"background_spread_weight": 1}
-    ignored = ("sepclr_params", "methods")
-    assert _settings_but(run, *ignored) == _settings_but(reference, *ignored)
-    assert _machine(run) == _machine(reference)
+    _assert_trained_alike(run, reference)
+    _assert_probes_quoted(run, _readme(), method="sepclr_no_jem")
     rows = {r["method"]: r for r in run["summary"]}
-    readme = _readme()
-    for column in ("s->s", "c->s"):
-        quoted = f"{rows['sepclr_no_jem'][column]:.3f} ({rows['sepclr_no_jem@proj'][column]:.3f})"
-        assert quoted in readme
     # Without k-JEM the common space leaks more of the digit (the ablation target).
     with_jem = {r["method"]: r for r in reference["summary"]}
     assert rows["sepclr_no_jem"]["c->s"] > with_jem["sepclr"]["c->s"]
