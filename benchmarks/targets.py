@@ -2,11 +2,15 @@
 
 Usage::
 
-    python benchmarks/targets.py RUN.json [RUN.json ...] [--markdown]
+    python benchmarks/targets.py RUN.json [RUN.json ...] [--markdown] \
+        [--baselines-from RUN.json ...]
 
 Each file is what ``quality.py --json`` writes: one seed, any datasets and
 methods. The files are pooled: a dataset's seeds are averaged, and SepCLR's
-rows may come from one run and the baselines' from another. Rows are
+rows may come from one run and the baselines' from another
+(``--baselines-from`` takes only the baselines' rows of its files, so a run
+of new SepCLR defaults can be judged against the baselines fitted beside
+an older one). Rows are
 compared seed by seed, so all of a dataset's files must share the sizes
 and the baseline settings, and the seeds of one SepCLR variant its
 training settings and the library defaults it ran under (the script
@@ -39,7 +43,9 @@ trained with the labels) on every seed of the salient-probe verdict, that
 row quotes its probe beside the score it had to reach ("supervised ...
 for a target of ...", or "over ..." on tabular data, where any lead
 meets it): whether the same encoder, told the labels, reads the attribute
-well enough. Neither diagnostic enters a verdict.
+well enough; and the ``s->c`` row on the representations quotes its
+probe of the common attribute: how much of it the encoder keeps when the
+salient labels alone train it. Neither diagnostic enters a verdict.
 """
 
 import argparse
@@ -70,6 +76,10 @@ FEATURES = {"representations": "", "projections": "@proj"}
 UNTRAINED = "sepclr_untrained"
 #: quality.py's supervised yardstick: quoted beside the salient-probe verdict.
 SUPERVISED = "supervised"
+#: Parameters added to SepCLRTransformer after runs were recorded, with the
+#: value each was added with, which trains as the library did before it: a
+#: record without the parameter counts as having that value.
+INTRODUCED = {"background_spread_weight": 0.0, "decorrelation_encoder": "common"}
 
 
 def _trains_like_sepclr(method):
@@ -78,8 +88,13 @@ def _trains_like_sepclr(method):
     return method.startswith("sepclr") or method == SUPERVISED
 
 
-def load_runs(paths):
+def load_runs(paths, baseline_paths=()):
     """Summary rows of the runs, one per (dataset, seed, method).
+
+    ``baseline_paths`` are runs whose linear baselines' rows alone are
+    taken (``BASELINES``; their other rows are left out): the baselines of
+    a split do not depend on SepCLR's settings, so SepCLR runs under new
+    defaults can be judged against the baselines fitted beside older ones.
 
     Returns a DataFrame with quality.py's summary columns plus ``seed``,
     ``split``, ``training`` and ``effective`` (the settings that made the
@@ -95,20 +110,23 @@ def load_runs(paths):
         with different settings or under different library defaults.
     """
     rows = []
-    for path in paths:
+    sources = [(p, False) for p in paths] + [(p, True) for p in baseline_paths]
+    for path, baselines_only in sources:
         with open(path, encoding="utf-8") as file:
             payload = json.load(file)
         args = payload["args"]
         machine = _describe(payload.get("machine"))
         split = json.dumps({k: args.get(k) for k in SPLIT_KEYS}, sort_keys=True)
         training = json.dumps({k: args.get(k) for k in SEPCLR_KEYS}, sort_keys=True)
-        effective = json.dumps(_effective_training(payload), sort_keys=True)
         for row in payload["summary"]:
+            if baselines_only and row["method"] not in BASELINES:
+                continue
             trained = _trains_like_sepclr(row["method"])
+            effective = _effective_training(payload, row["dataset"]) if trained else ""
             rows.append({**row, "seed": args["seed"], "split": split,
                          "training": training if trained else "",
-                         "effective": effective if trained else "", "file": str(path),
-                         "machine": machine})
+                         "effective": json.dumps(effective, sort_keys=True) if trained else "",
+                         "file": str(path), "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")
     table = pd.DataFrame(rows)
@@ -136,15 +154,20 @@ def load_runs(paths):
     return table
 
 
-def _effective_training(payload):
-    """What a run's SepCLR variants trained with: quality.py's options, and
-    the library's defaults under its ``--sepclr-param`` values.
+def _effective_training(payload, dataset):
+    """What a run's SepCLR variants trained with on ``dataset``: quality.py's
+    options, and the library's parameters under its ``--sepclr-param``
+    values, each ``"auto"`` resolved for the kind of data.
 
     The defaults are quality.py's ``sepclr_defaults``, recorded since they
     first changed between runs; for older files the ``--sepclr-param``
     values stand alone. A default that a run sets explicitly does not tell
     two runs apart: ``n_common=16`` set under a default of 32 trains as a
-    default of 16 does.
+    default of 16 does, and ``background_spread_weight=1`` on images set
+    under a default of 0 trains as the image default ``"auto"`` (1.0) does.
+    An ``"auto"`` rule for a parameter that the record does not list
+    counts as it stands; a parameter added to the library after the run
+    counts with the value it was added with (``INTRODUCED``).
     """
     args = payload["args"]
     options = {k: args.get(k) for k in SEPCLR_KEYS if k != "sepclr_params"}
@@ -152,8 +175,22 @@ def _effective_training(payload):
     recorded = payload.get("sepclr_defaults")
     if recorded is None:
         return {"options": options, "sepclr_params": given}
-    return {"options": options, "params": {**recorded["params"], **given},
-            "auto": recorded["auto"]}
+    kind = "image" if dataset in IMAGE_DATASETS else "tabular"
+    rules = recorded["auto"]
+
+    def resolve(rule):
+        return rule[kind] if isinstance(rule, dict) and kind in rule else rule
+
+    def number(value):
+        # 1 given on the command line trains as a default of 1.0.
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    params = {**INTRODUCED, **recorded["params"], **given}
+    resolved = {name: resolve(rules[name]) if value == "auto" and name in rules else value
+                for name, value in params.items()}
+    resolved.update({name: resolve(rule) for name, rule in rules.items()
+                     if name not in params})
+    return {"options": options, "params": {k: number(v) for k, v in resolved.items()}}
 
 
 def _describe(machine):
@@ -238,13 +275,17 @@ def _salient_probe(table, dataset, suffix):
     return text, bool(beats(mean_ours, mean_best))
 
 
-def _bounded(table, dataset, method, column, chance_column, above=False, untrained=None):
+def _bounded(table, dataset, method, column, chance_column, above=False, untrained=None,
+             supervised=None):
     """Mean of a probe against chance + LEAKAGE_MARGIN: (text, met).
 
     Met when the mean is at most the bound, or over it when ``above``. When
     the runs hold the method ``untrained`` (the networks at their initial
     weights) on the same seeds, its mean is quoted too, for information (it
-    does not enter the verdict).
+    does not enter the verdict); so is the column ``supervised`` of the
+    supervised yardstick (``SUPERVISED``), when given and held on the same
+    seeds: how much of the attribute the salient encoder keeps when it is
+    trained with the salient labels alone.
     """
     scores = _scores(table, dataset, method, column)
     chance = _scores(table, dataset, method, chance_column)
@@ -258,6 +299,10 @@ def _bounded(table, dataset, method, column, chance_column, above=False, untrain
         table, dataset, untrained, column, scores)
     if before is not None:
         seeds += f"; untrained {before:.3f}"
+    told = None if supervised is None else _diagnostic_mean(
+        table, dataset, SUPERVISED, supervised, scores)
+    if told is not None:
+        seeds += f"; supervised {told:.3f}"
     return f"{mean:.3f} {'>' if above else '<='} {bound:.3f}? ({seeds})", bool(met)
 
 
@@ -292,8 +337,10 @@ def judge(table):
         "s->s >= best linear + margin": _salient_probe,
         "c->s within 10 pts of chance": lambda t, d, s: _bounded(
             t, d, "sepclr" + s, "c->s", "chance_s", untrained=UNTRAINED + s),
+        # The yardstick has representations only (the salient encoder's).
         "s->c within 10 pts of chance": lambda t, d, s: _bounded(
-            t, d, "sepclr" + s, "s->c", "chance_c", untrained=UNTRAINED + s),
+            t, d, "sepclr" + s, "s->c", "chance_c", untrained=UNTRAINED + s,
+            supervised=None if s else "all->c"),
         "collapse < 0.1": _collapse,
         "no k-JEM: more c->s": _no_jem,
         # Plain contrastive learning does not separate: its one space reads s.
@@ -328,6 +375,9 @@ def build_parser():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", metavar="RUN.json",
                         help="files written by quality.py --json")
+    parser.add_argument("--baselines-from", nargs="+", default=[], metavar="RUN.json",
+                        help="files written by quality.py --json whose linear baselines' "
+                             "rows alone are pooled in (their SepCLR rows are left out)")
     parser.add_argument("--markdown", action="store_true",
                         help="print a Markdown table (default: plain text)")
     return parser
@@ -336,7 +386,7 @@ def build_parser():
 def main(argv=None):
     """Print the verdicts of the runs; return the verdict table."""
     args = build_parser().parse_args(argv)
-    table = load_runs(args.runs)
+    table = load_runs(args.runs, args.baselines_from)
     verdicts = judge(table)
     trainings = table[table.training != ""].drop_duplicates(["dataset", "method"])
     if args.markdown:

@@ -137,6 +137,26 @@ def test_salient_probe_quotes_the_supervised_yardstick_without_judging_it(tmp_pa
     assert "supervised" not in _verdicts([*paths, extra])["textures", S_TARGET].representations
 
 
+def test_s_to_c_quotes_what_the_supervised_encoder_keeps_of_the_common_attribute(tmp_path):
+    # The yardstick's probe of the common attribute (its all->c) is quoted
+    # beside the representations' s->c, on the same seeds, after the
+    # untrained networks; it moves no verdict, and the projections lack it.
+    paths = [_write(tmp_path, f"r{s}", s, [
+        _row("textures", "sepclr", **{"s->c": 0.40}),
+        _row("textures", "sepclr@proj", **{"s->c": 0.30}),
+        _row("textures", "sepclr_untrained", **{"s->c": 0.70}),
+        _row("textures", "supervised", **{"all->s": 0.8, "all->c": v})])
+        for s, v in ((0, 0.50), (1, 0.60))]
+    row = _verdicts(paths)["textures", "s->c within 10 pts of chance"]
+    assert row.representations == (
+        "0.400 <= 0.200? (2 seeds; untrained 0.700; supervised 0.550)")
+    assert "supervised" not in row.projections
+    assert row.verdict == "missed"
+    extra = _write(tmp_path, "r2", 2, [_row("textures", "sepclr", **{"s->c": 0.40})])
+    assert "supervised" not in _verdicts([*paths, extra])[
+        "textures", "s->c within 10 pts of chance"].representations
+
+
 def test_missing_rows_are_not_measured_and_no_common_attribute_drops_s_to_c(tmp_path):
     rows = [_row("mnist_grass", "sepclr", **{"s->s": 0.5, "c->s": 0.2, "collapse": 0.05})]
     verdicts = _verdicts([_write(tmp_path, "r", 0, rows)])
@@ -195,6 +215,30 @@ def test_refuses_to_pool_different_splits_trainings_or_repeats(tmp_path):
     implicit = _write(tmp_path, "i", 2, row, defaults={"params": {"n_common": 32}, "auto": auto})
     with pytest.raises(ValueError, match="trained with different settings"):
         targets.load_runs([*explicit, implicit])
+
+
+@pytest.mark.parametrize("dataset, pooled", [("textures", True), ("mice", False)])
+def test_an_auto_default_pools_with_its_explicit_value_for_the_kind_of_data(
+        tmp_path, dataset, pooled):
+    # background_spread_weight went from 0 to "auto" (1 on images, 0 on
+    # tabular data): a run that set 1 under the old default trained as the
+    # new default does on images, and differently on tabular data.
+    targets = load_benchmark("targets")
+    row = [_row(dataset, "sepclr", **{"s->s": 0.7})]
+    weight = {"background_weight": {"tabular": 30.0, "image": 10.0}}
+    old = _write(tmp_path, "old", 0, row, sepclr_params={"background_spread_weight": 1},
+                 defaults={"params": {"background_spread_weight": 0.0,
+                                      "background_weight": "auto"}, "auto": weight})
+    spread = {"background_spread_weight": {"tabular": 0.0, "image": 1.0}}
+    new = _write(tmp_path, "new", 1, row,
+                 defaults={"params": {"background_spread_weight": "auto",
+                                      "background_weight": "auto"},
+                           "auto": {**weight, **spread}})
+    if pooled:
+        assert len(targets.load_runs([old, new])) == 2
+    else:
+        with pytest.raises(ValueError, match="trained with different settings"):
+            targets.load_runs([old, new])
 
 
 def test_markdown_table():
