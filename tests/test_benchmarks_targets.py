@@ -241,6 +241,24 @@ def test_an_auto_default_pools_with_its_explicit_value_for_the_kind_of_data(
             targets.load_runs([old, new])
 
 
+def test_baselines_from_takes_only_the_baselines_rows(tmp_path):
+    # A run of new defaults judged against the baselines fitted beside an
+    # older SepCLR run of the same seed: pooling both whole files repeats
+    # SepCLR's row; --baselines-from leaves the older SepCLR row out.
+    targets = load_benchmark("targets")
+    older = _probe_runs(tmp_path, "textures", 0.60, cpca=0.64, pca=0.66, name="older")
+    newer = _write(tmp_path, "newer", 0, [_row("textures", "sepclr", **{"s->s": 0.75})])
+    with pytest.raises(ValueError, match="more than one file"):
+        targets.load_runs([older, newer])
+    table = targets.load_runs([newer], baseline_paths=[older])
+    assert sorted(table.method) == ["contrastivepca", "pca", "sepclr"]
+    assert table[table.method == "sepclr"].file.item() == newer
+    verdicts = targets.main([newer, "--baselines-from", older])
+    row = verdicts[verdicts.target == S_TARGET].iloc[0]
+    assert row.representations.startswith("0.750 vs 0.660: +9.0 pts")
+    assert row.verdict == "met"
+
+
 def test_markdown_table():
     targets = load_benchmark("targets")
     import pandas as pd
