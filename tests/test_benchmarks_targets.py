@@ -416,6 +416,60 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     assert table in _readme()
 
 
+#: The image defaults since the evening of 6 Dec at the loaders' full
+#: sizes: SepCLR's fits under them (``background_spread_weight=1`` set
+#: under the old default of 0, or the new default itself), the no-k-JEM
+#: ablation under them, the supervised yardstick, and the diagnostics
+#: that the change does not touch (the plain ablation sets the term to 0,
+#: the untrained networks do not train).
+_IMAGE_DEFAULTS_FOLDER = "cpu-full-size-image-defaults-2026-12-06"
+_IMAGE_DEFAULTS_RUNS = [
+    "cpu-full-size-background-spread-2026-12-05/nu1_textures_0.json",
+    "cpu-full-size-background-spread-2026-12-06/nu1_*.json",
+    "cpu-full-size-background-spread-2026-12-06/nojem_nu1_mnist_grass_4.json",
+    f"{_IMAGE_DEFAULTS_FOLDER}/*.json",
+    "cpu-full-size-2026-12-05/plain_*_0.json",
+    "cpu-full-size-2026-12-05/untrained_0.json",
+    "cpu-full-size-2026-12-05/untrained_3.json",
+    "cpu-full-size-2026-12-06/untrained_3.json",
+    "cpu-full-size-fifth-seed-2026-12-06/untrained_4.json",
+]
+#: ... judged against the linear baselines fitted beside the older
+#: defaults' runs of the same seeds.
+_IMAGE_DEFAULTS_BASELINES = [
+    "cpu-full-size-2026-12-04/full_textures_0.json",
+    "cpu-full-size-2026-12-05/full_mnist_grass_3.json",
+    "cpu-full-size-2026-12-06/full_*_3.json",
+    "cpu-full-size-fifth-seed-2026-12-06/full_*_4.json",
+]
+
+
+def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys):
+    # The README's first table judges the image defaults of the evening of
+    # 6 Dec (background_spread_weight="auto", 1 on images) on every
+    # full-size fit trained like them; targets.py pools runs that set the
+    # weight explicitly under the old default with runs of the new one.
+    targets = load_benchmark("targets")
+
+    def paths(patterns):
+        return sorted(str(p) for pattern in patterns for p in RECORDED.glob(pattern))
+
+    runs, baselines = paths(_IMAGE_DEFAULTS_RUNS), paths(_IMAGE_DEFAULTS_BASELINES)
+    assert len(baselines) == 6
+    verdicts = targets.main([*runs, "--markdown", "--baselines-from", *baselines])
+    table = capsys.readouterr().out.split("\n\n")[0].strip()
+    assert table in _readme()
+    # Every image set, with SepCLR's seeds all under the image default.
+    assert set(verdicts.dataset) == {"mnist_grass", "textures", "dsprites"}
+    for path in runs:
+        run = json.loads(open(path, encoding="utf-8").read())
+        if "sepclr" in run["args"]["methods"] or "sepclr_no_jem" in run["args"]["methods"]:
+            given = run["args"]["sepclr_params"]
+            auto = run["sepclr_defaults"]["auto"].get("background_spread_weight")
+            assert given == {"background_spread_weight": 1} or (
+                given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
+
+
 def test_machine_line_names_the_cpu_where_recorded():
     targets = load_benchmark("targets")
     base = {"platform": "Linux-x86_64", "cpu_count": 2, "torch_threads": 1,
