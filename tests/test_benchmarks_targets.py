@@ -468,6 +468,13 @@ def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys
             auto = run["sepclr_defaults"]["auto"].get("background_spread_weight")
             assert given == {"background_spread_weight": 1} or (
                 given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
+    # The section's bullets quote the new fits' probes.
+    readme = _readme()
+    for path in (RECORDED / _IMAGE_DEFAULTS_FOLDER).glob("*.json"):
+        run = _load_run(path.relative_to(RECORDED))
+        for method in ("sepclr", "sepclr_no_jem"):
+            if method in run["args"]["methods"]:
+                _assert_probes_quoted(run, readme, method=method)
 
 
 def test_machine_line_names_the_cpu_where_recorded():
