@@ -122,10 +122,10 @@ def load_runs(paths, baseline_paths=()):
             if baselines_only and row["method"] not in BASELINES:
                 continue
             trained = _trains_like_sepclr(row["method"])
-            effective = _effective_training(payload, row["dataset"]) if trained else ""
+            effective = json.dumps(_effective_training(payload, row["dataset"]),
+                                   sort_keys=True) if trained else ""
             rows.append({**row, "seed": args["seed"], "split": split,
-                         "training": training if trained else "",
-                         "effective": json.dumps(effective, sort_keys=True) if trained else "",
+                         "training": training if trained else "", "effective": effective,
                          "file": str(path), "machine": machine})
     if not rows:
         raise ValueError("the runs hold no summary rows")

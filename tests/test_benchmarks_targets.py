@@ -408,7 +408,7 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
     # The benchmarks README quotes targets.py's table of the committed runs;
     # a changed rule or a hand-edited table makes them disagree.
     targets = load_benchmark("targets")
-    runs = sorted(str(p) for pattern in _RECORDS[record] for p in RECORDED.glob(pattern))
+    runs = _recorded_paths(_RECORDS[record])
     assert len(runs) >= _SMALL_RECORDS.get(record, 15)
     targets.main([*runs, "--markdown"])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
@@ -450,30 +450,24 @@ def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys
     # full-size fit trained like them; targets.py pools runs that set the
     # weight explicitly under the old default with runs of the new one.
     targets = load_benchmark("targets")
-
-    def paths(patterns):
-        return sorted(str(p) for pattern in patterns for p in RECORDED.glob(pattern))
-
-    runs, baselines = paths(_IMAGE_DEFAULTS_RUNS), paths(_IMAGE_DEFAULTS_BASELINES)
+    runs = _recorded_paths(_IMAGE_DEFAULTS_RUNS)
+    baselines = _recorded_paths(_IMAGE_DEFAULTS_BASELINES)
     assert len(baselines) == 6
     verdicts = targets.main([*runs, "--markdown", "--baselines-from", *baselines])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
-    assert table in _readme()
-    # Every image set, with SepCLR's seeds all under the image default.
+    readme = _readme()
+    assert table in readme
+    # Every image set, with SepCLR's seeds all under the image default and
+    # their probes quoted in the README.
     assert set(verdicts.dataset) == {"mnist_grass", "textures", "dsprites"}
     for path in runs:
-        run = json.loads(open(path, encoding="utf-8").read())
-        if "sepclr" in run["args"]["methods"] or "sepclr_no_jem" in run["args"]["methods"]:
-            given = run["args"]["sepclr_params"]
-            auto = run["sepclr_defaults"]["auto"].get("background_spread_weight")
-            assert given == {"background_spread_weight": 1} or (
-                given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
-    # The section's bullets quote the new fits' probes.
-    readme = _readme()
-    for path in (RECORDED / _IMAGE_DEFAULTS_FOLDER).glob("*.json"):
-        run = _load_run(path.relative_to(RECORDED))
+        run = _load_run(path)
         for method in ("sepclr", "sepclr_no_jem"):
             if method in run["args"]["methods"]:
+                given = run["args"]["sepclr_params"]
+                auto = run["sepclr_defaults"]["auto"].get("background_spread_weight")
+                assert given == {"background_spread_weight": 1} or (
+                    given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
                 _assert_probes_quoted(run, readme, method=method)
 
 
@@ -574,6 +568,12 @@ def _settings_but(run, *keys):
 def _load_run(path):
     """A committed quality.py run, by its path under benchmarks/recorded/."""
     return json.loads((RECORDED / path).read_text())
+
+
+def _recorded_paths(patterns):
+    """The committed runs matching glob ``patterns`` under
+    benchmarks/recorded/, as sorted absolute paths."""
+    return sorted(str(p) for pattern in patterns for p in RECORDED.glob(pattern))
 
 
 def _assert_probes_quoted(run, readme, method="sepclr"):
