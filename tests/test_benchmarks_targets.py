@@ -428,6 +428,7 @@ _IMAGE_DEFAULTS_RUNS = [
     "cpu-full-size-background-spread-2026-12-06/nu1_*.json",
     "cpu-full-size-background-spread-2026-12-06/nojem_nu1_mnist_grass_4.json",
     f"{_IMAGE_DEFAULTS_FOLDER}/*.json",
+    "cpu-full-size-image-defaults-2026-12-07/*.json",
     "cpu-full-size-2026-12-05/plain_*_0.json",
     "cpu-full-size-2026-12-05/untrained_0.json",
     "cpu-full-size-2026-12-05/untrained_1.json",
@@ -471,6 +472,33 @@ def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys
                 assert given == {"background_spread_weight": 1} or (
                     given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
                 _assert_probes_quoted(run, readme, method=method)
+
+
+#: The no-k-JEM ablation under the image defaults on a second seed (7 Dec),
+#: each beside the defaults' fit of the same seed (6 Dec, night) on the
+#: same processor.
+_NO_JEM_PAIRS = {
+    f"cpu-full-size-image-defaults-2026-12-07/nojem_new_{name}_0.json":
+        f"{_IMAGE_DEFAULTS_FOLDER}/new_{name}_0.json"
+    for name in ("mnist_grass", "dsprites")
+}
+
+
+@pytest.mark.parametrize("ablation", list(_NO_JEM_PAIRS))
+def test_no_jem_ablation_pairs_compare_like_with_like(ablation):
+    # The README compares each of these ablations with the defaults' fit of
+    # its seed probe by probe: the two differ in the method only (k-JEM off),
+    # under the same defaults, settings and processor.
+    run = _load_run(ablation)
+    reference = _load_run(_NO_JEM_PAIRS[ablation])
+    assert run["args"]["methods"] == ["sepclr_no_jem"]
+    assert reference["args"]["methods"] == ["sepclr"]
+    assert run["args"]["sepclr_params"] == reference["args"]["sepclr_params"] == {}
+    assert run["sepclr_defaults"] == reference["sepclr_defaults"]
+    _assert_trained_alike(run, reference)
+    readme = _readme()
+    _assert_probes_quoted(run, readme, method="sepclr_no_jem")
+    _assert_probes_quoted(reference, readme)
 
 
 def test_machine_line_names_the_cpu_where_recorded():
