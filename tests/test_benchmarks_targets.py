@@ -2,6 +2,8 @@
 runs whose answer is known, and on a real (tiny) quality.py run."""
 
 import json
+import re
+import shlex
 
 import pytest
 
@@ -474,6 +476,48 @@ def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys
                 assert given == {"background_spread_weight": 1} or (
                     given == {} and auto == {"tabular": 0.0, "image": 1.0}), path
                 _assert_probes_quoted(run, readme, method=method)
+
+
+def test_readme_command_of_the_image_defaults_names_the_files_judged_here():
+    # The README gives the targets.py command behind its first table; this
+    # module keeps the same file list to recompute that table. Both are
+    # written by hand, so check the command, run through the shell's brace
+    # and glob expansion, names exactly the files judged above.
+    runs, baselines = _readme_targets_command("cpu-full-size-background-spread-2026-12-05")
+    assert runs == _recorded_paths(_IMAGE_DEFAULTS_RUNS)
+    assert baselines == _recorded_paths(_IMAGE_DEFAULTS_BASELINES)
+
+
+def _readme_targets_command(first_folder):
+    """The files of the README's ``targets.py`` command whose first file
+    lies in ``first_folder``: the runs and the ``--baselines-from`` files,
+    each as sorted absolute paths, with ``$R`` and the braces expanded."""
+    readme = _readme()
+    start = readme.index(f"python benchmarks/targets.py $R/{first_folder}/")
+    command = readme[start:readme.index("```", start)].replace("\\\n", " ")
+    words = [w for w in shlex.split(command)[2:] if w != "--markdown"]
+    split = words.index("--baselines-from")
+    return (_expand_readme_paths(words[:split]),
+            _expand_readme_paths(words[split + 1:]))
+
+
+def _expand_readme_paths(words):
+    """Shell words such as ``$R/a-0{6,7}/*.json`` as the sorted files they name."""
+    patterns = []
+    for word in words:
+        assert word.startswith("$R/"), word
+        pending = [word[len("$R/"):]]
+        while pending:
+            pattern = pending.pop()
+            brace = re.search(r"\{([^{}]*)\}", pattern)
+            if brace is None:
+                patterns.append(pattern)
+                continue
+            head, tail = pattern[:brace.start()], pattern[brace.end():]
+            pending.extend(head + part + tail for part in brace.group(1).split(","))
+    paths = _recorded_paths(patterns)
+    assert all(any(RECORDED.glob(p)) for p in patterns), patterns
+    return paths
 
 
 #: The no-k-JEM ablation under the image defaults on a second seed, each
