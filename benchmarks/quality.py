@@ -297,6 +297,21 @@ _VARIANTS = {
     "untrained": {"max_epochs": 1, "lr": 1e-30},
 }
 
+#: The SepCLR methods, each with the variant of :func:`_sepclr` it fits.
+SEPCLR_VARIANTS = {
+    "sepclr": "full",
+    "sepclr_no_jem": "no_jem",
+    "sepclr_plain": "plain",
+    "sepclr_plain_target": "plain",
+    "sepclr_untrained": "untrained",
+}
+
+
+def variant_params(method):
+    """The SepCLR parameters that ``method`` sets over every other setting
+    of a run (none for the full model and the methods that are not SepCLR)."""
+    return dict(_VARIANTS.get(SEPCLR_VARIANTS.get(method), {}))
+
 
 def _cnn_encoder(args):
     """The ``cnn`` encoder that ``--cnn-widths`` and ``--cnn-strides`` ask
@@ -366,14 +381,8 @@ def _fit_method(method, split, args, cache):
     standardize = not split.is_image
     g_train = split.target_train
     if method.startswith("sepclr"):
-        variant = {
-            "sepclr": "full",
-            "sepclr_no_jem": "no_jem",
-            "sepclr_plain": "plain",
-            "sepclr_plain_target": "plain",
-            "sepclr_untrained": "untrained",
-        }
-        est = _sepclr(split, variant[method], args)
+        variant = SEPCLR_VARIANTS[method]
+        est = _sepclr(split, variant, args)
         X_fit, groups = split.X_train, g_train.astype(int)
         if method == "sepclr_plain_target":
             # Targets only; alternate labels, which only stratify the batches here.
@@ -382,7 +391,7 @@ def _fit_method(method, split, args, cache):
         with _jem_bandwidth(args.jem_bandwidth):
             est.fit(X_fit, groups)
         Z_train, Z_test = est.transform(split.X_train), est.transform(split.X_test)
-        if variant[method] == "plain":
+        if variant == "plain":
             # The common space alone, in the representations (output="common")
             # and in the projections (project returns both heads; the salient
             # one never trained here).

@@ -122,8 +122,9 @@ def load_runs(paths, baseline_paths=()):
             if baselines_only and row["method"] not in BASELINES:
                 continue
             trained = _trains_like_sepclr(row["method"])
-            effective = json.dumps(_effective_training(payload, row["dataset"]),
-                                   sort_keys=True) if trained else ""
+            effective = json.dumps(
+                _effective_training(payload, row["dataset"], row["method"]), sort_keys=True
+            ) if trained else ""
             rows.append({**row, "seed": args["seed"], "split": split,
                          "training": training if trained else "", "effective": effective,
                          "file": str(path), "machine": machine})
@@ -154,10 +155,11 @@ def load_runs(paths, baseline_paths=()):
     return table
 
 
-def _effective_training(payload, dataset):
-    """What a run's SepCLR variants trained with on ``dataset``: quality.py's
+def _effective_training(payload, dataset, method):
+    """What a run's ``method`` trained with on ``dataset``: quality.py's
     options, and the library's parameters under its ``--sepclr-param``
-    values, each ``"auto"`` resolved for the kind of data.
+    values and what the method's variant sets over them (an ablation's
+    terms off), each ``"auto"`` resolved for the kind of data.
 
     The defaults are quality.py's ``sepclr_defaults``, recorded since they
     first changed between runs; for older files the ``--sepclr-param``
@@ -167,7 +169,10 @@ def _effective_training(payload, dataset):
     under a default of 0 trains as the image default ``"auto"`` (1.0) does.
     An ``"auto"`` rule for a parameter that the record does not list
     counts as it stands; a parameter added to the library after the run
-    counts with the value it was added with (``INTRODUCED``).
+    counts with the value it was added with (``INTRODUCED``). A default
+    that the variant overrides does not tell two runs apart either: the
+    plain ablation trains without the background-spread term whatever its
+    default was.
     """
     args = payload["args"]
     options = {k: args.get(k) for k in SEPCLR_KEYS if k != "sepclr_params"}
@@ -185,7 +190,10 @@ def _effective_training(payload, dataset):
         # 1 given on the command line trains as a default of 1.0.
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
-    params = {**INTRODUCED, **recorded["params"], **given}
+    from quality import variant_params
+
+    overrides = variant_params(method.removesuffix("@proj"))
+    params = {**INTRODUCED, **recorded["params"], **given, **overrides}
     resolved = {name: resolve(rules[name]) if value == "auto" and name in rules else value
                 for name, value in params.items()}
     resolved.update({name: resolve(rule) for name, rule in rules.items()

@@ -243,6 +243,25 @@ def test_an_auto_default_pools_with_its_explicit_value_for_the_kind_of_data(
             targets.load_runs([old, new])
 
 
+@pytest.mark.parametrize("method, pooled", [("sepclr_plain", True), ("sepclr_no_jem", False)])
+def test_a_default_the_variant_overrides_does_not_split_its_seeds(tmp_path, method, pooled):
+    # The plain ablation sets background_spread_weight to 0 whatever the
+    # default, so seeds recorded before and after the default changed
+    # trained alike; the no-k-JEM ablation keeps the term, so they did not.
+    targets = load_benchmark("targets")
+    rows = [_row("textures", m, **{"all->s": 0.6}) for m in (method, f"{method}@proj")]
+    spread = {"background_spread_weight": {"tabular": 0.0, "image": 1.0}}
+    old = _write(tmp_path, "old", 0, rows,
+                 defaults={"params": {"background_spread_weight": 0.0}, "auto": {}})
+    new = _write(tmp_path, "new", 1, rows,
+                 defaults={"params": {"background_spread_weight": "auto"}, "auto": spread})
+    if pooled:
+        assert len(targets.load_runs([old, new])) == 4
+    else:
+        with pytest.raises(ValueError, match="trained with different settings"):
+            targets.load_runs([old, new])
+
+
 def test_baselines_from_takes_only_the_baselines_rows(tmp_path):
     # A run of new defaults judged against the baselines fitted beside an
     # older SepCLR run of the same seed: pooling both whole files repeats
