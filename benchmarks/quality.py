@@ -131,8 +131,9 @@ import warnings
 
 import numpy as np
 
-# The sibling helper module (a script's folder is first on sys.path).
+# The sibling helper modules (a script's folder is first on sys.path).
 from _common import cosine_schedule, machine_info
+from _variants import SEPCLR_VARIANTS, VARIANTS
 
 DATASETS = ("blobs", "mice", "mnist_grass", "textures", "dsprites")
 METHODS = (
@@ -277,42 +278,6 @@ class _PackageCPCA:
         return np.real(Z)
 
 
-#: The weights of every term that ties the common and the salient spaces.
-_TIES_OFF = {"jem_weight": 0.0, "representation_jem_weight": 0.0, "decorrelation_weight": 0.0}
-
-#: What each SepCLR variant changes (``variant`` of :func:`_sepclr`): the two
-#: ablations switch terms off; ``untrained`` keeps the initial weights.
-_VARIANTS = {
-    "no_jem": _TIES_OFF,
-    "plain": {
-        **_TIES_OFF,
-        "salient_weight": 0.0,
-        "background_weight": 0.0,
-        "background_spread_weight": 0.0,
-        "output": "common",
-    },
-    # One epoch at a learning rate of 1e-30: Adam's steps (at most about lr)
-    # leave the weights at their initial values (those initialised at 0 move
-    # by ~1e-30), and batch norm sees the training data's statistics.
-    "untrained": {"max_epochs": 1, "lr": 1e-30},
-}
-
-#: The SepCLR methods, each with the variant of :func:`_sepclr` it fits.
-SEPCLR_VARIANTS = {
-    "sepclr": "full",
-    "sepclr_no_jem": "no_jem",
-    "sepclr_plain": "plain",
-    "sepclr_plain_target": "plain",
-    "sepclr_untrained": "untrained",
-}
-
-
-def variant_params(method):
-    """The SepCLR parameters that ``method`` sets over every other setting
-    of a run (none for the full model and the methods that are not SepCLR)."""
-    return dict(_VARIANTS.get(SEPCLR_VARIANTS.get(method), {}))
-
-
 def _cnn_encoder(args):
     """The ``cnn`` encoder that ``--cnn-widths`` and ``--cnn-strides`` ask
     for, as a callable ``encoder``; ``None`` when neither is given."""
@@ -347,7 +312,7 @@ def _sepclr(split, variant, args):
     params.update(args.sepclr_params)
     # After --sepclr-param: a variant sets what it changes (an ablation's terms
     # off, the untrained networks' epoch and rate), whatever the full model's.
-    params.update(_VARIANTS.get(variant, {}))
+    params.update(VARIANTS.get(variant, {}))
     est = SepCLRTransformer(**params)
     if args.lr_schedule == "cosine":
         # Over the estimator's resolved max_epochs: set here, by

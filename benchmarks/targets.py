@@ -55,6 +55,10 @@ import sys
 import numpy as np
 import pandas as pd
 
+# The sibling module of quality.py's variants (a script's folder is first on
+# sys.path); it imports no torch, so judging runs needs none.
+from _variants import variant_params
+
 IMAGE_DATASETS = ("mnist_grass", "textures", "dsprites")
 #: quality.py's order; other datasets follow, sorted.
 DATASET_ORDER = ("blobs", "mice", *IMAGE_DATASETS)
@@ -189,8 +193,6 @@ def _effective_training(payload, dataset, method):
     def number(value):
         # 1 given on the command line trains as a default of 1.0.
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-    from quality import variant_params
 
     overrides = variant_params(method.removesuffix("@proj"))
     params = {**INTRODUCED, **recorded["params"], **given, **overrides}

@@ -347,8 +347,9 @@ def test_quality_plain_is_the_no_jem_common_space(dataset, n_samples, size, argv
         common = no_jem[i][:, no_jem[2]["common"]]
         np.testing.assert_allclose(plain[i][:, plain[2]["all"]], common, rtol=0, atol=1e-6)
     # The salient encoder did train without k-JEM (its terms are on).
-    assert quality.variant_params("sepclr_no_jem").get("salient_weight", 1.0) > 0
-    assert quality.variant_params("sepclr_plain")["salient_weight"] == 0
+    variants = load_benchmark("_variants")
+    assert variants.variant_params("sepclr_no_jem").get("salient_weight", 1.0) > 0
+    assert variants.variant_params("sepclr_plain")["salient_weight"] == 0
 
 
 def test_quality_default_methods_leave_out_the_diagnostics():

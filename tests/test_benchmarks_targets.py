@@ -5,6 +5,8 @@ import json
 import math
 import re
 import shlex
+import subprocess
+import sys
 
 import pytest
 
@@ -589,7 +591,7 @@ def test_plain_ablation_second_seed_is_trained_like_the_first(name, seed):
     assert new["decorrelation_encoder"] == "common" and "decorrelation_encoder" not in old
     # Plain contrastive learning sets every term that ties the spaces to 0,
     # that weight among them.
-    plain = load_benchmark("quality").variant_params("sepclr_plain")
+    plain = load_benchmark("_variants").variant_params("sepclr_plain")
     assert plain["background_spread_weight"] == 0
     _assert_probes_quoted(run, _readme(), method="sepclr_plain")
 
@@ -621,6 +623,18 @@ def test_recorded_plain_ablation_is_the_no_jem_common_space(plain_path, no_jem_p
         one, common = rows[f"sepclr_plain{suffix}"], rows[f"sepclr_no_jem{suffix}"]
         assert one["all->s"] == common["c->s"]
         assert one.get("all->c", "absent") == common.get("c->c", "absent")
+
+
+def test_judging_runs_imports_no_torch():
+    # targets.py reads what each recorded method trained with from the
+    # variants' own module, so judging runs needs neither torch nor skorch.
+    run = RECORDED / "cpu-full-size-image-defaults-2026-12-07/plain_textures_1.json"
+    code = ("import sys, targets; "
+            f"targets.judge(targets.load_runs([{str(run)!r}])); "
+            "print(sorted({'torch', 'skorch', 'quality'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=BENCHMARKS, check=True,
+                         capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
 
 
 def test_machine_line_names_the_cpu_where_recorded():
