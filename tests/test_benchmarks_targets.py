@@ -618,7 +618,7 @@ def test_recorded_plain_ablation_is_the_no_jem_common_space(plain_path, no_jem_p
     assert (plain["args"]["methods"], no_jem["args"]["methods"]) == (
         ["sepclr_plain"], ["sepclr_no_jem"])
     _assert_trained_alike(plain, no_jem)
-    rows = {r["method"]: r for r in plain["summary"] + no_jem["summary"]}
+    rows = {**_rows(plain), **_rows(no_jem)}
     for suffix in ("", "@proj"):
         one, common = rows[f"sepclr_plain{suffix}"], rows[f"sepclr_no_jem{suffix}"]
         assert one["all->s"] == common["c->s"]
@@ -748,14 +748,14 @@ def test_salient_side_decorrelation_against_the_spread_alone():
     # representations not on the mean; and the two MNIST on grass pairs as
     # more leakage of the digit into the common space on both seeds and
     # both spaces. Each pair differs in the decorrelation only.
-    pairs = {name: [(_sepclr_rows(_load_run(run)), _sepclr_rows(_load_run(ref)))
-                    for run, ref in paths]
-             for name, paths in _SALIENT_D_AGAINST_SPREAD.items()}
-    for paths in _SALIENT_D_AGAINST_SPREAD.values():
-        for run, ref in paths:
-            assert _load_run(run)["args"]["sepclr_params"]["decorrelation_weight"] == 100
-            assert _load_run(ref)["args"]["seed"] == _load_run(run)["args"]["seed"]
-            assert _machine(_load_run(ref)) == _machine(_load_run(run))
+    pairs = {}
+    for name, paths in _SALIENT_D_AGAINST_SPREAD.items():
+        pairs[name] = []
+        for run_path, ref_path in paths:
+            run, ref = _load_run(run_path), _load_run(ref_path)
+            assert run["args"]["sepclr_params"]["decorrelation_weight"] == 100
+            _assert_trained_alike(run, ref)
+            pairs[name].append((_rows(run), _rows(ref)))
     textures = pairs["textures"]
     assert all(run["sepclr@proj"]["s->c"] < ref["sepclr@proj"]["s->c"]
                for run, ref in textures)
@@ -765,9 +765,9 @@ def test_salient_side_decorrelation_against_the_spread_alone():
                for run, ref in pairs["mnist_grass"] for m in ("sepclr", "sepclr@proj"))
 
 
-def _sepclr_rows(run):
-    """A run's SepCLR rows by method: ``sepclr`` and ``sepclr@proj``."""
-    return {r["method"]: r for r in run["summary"] if r["method"].startswith("sepclr")}
+def _rows(run):
+    """A run's summary rows by method."""
+    return {r["method"]: r for r in run["summary"]}
 
 
 def _assert_trained_alike(run, reference):
@@ -802,7 +802,7 @@ def _recorded_paths(patterns):
 def _assert_probes_quoted(run, readme, method="sepclr"):
     """A SepCLR variant's probes in a run are in the README as "0.808 (0.726)"
     (the plain ablation's one space: its ``all`` probes)."""
-    rows = {r["method"]: r for r in run["summary"]}
+    rows = _rows(run)
     for column in ("s->s", "c->s", "c->c", "s->c", "all->s", "all->c"):
         if not math.isnan(rows[method].get(column, math.nan)):  # the probes it has
             quoted = f"{rows[method][column]:.3f} ({rows[f'{method}@proj'][column]:.3f})"
@@ -905,7 +905,7 @@ def test_no_jem_ablation_under_the_image_default_of_the_background_spread():
     assert reference["args"]["sepclr_params"] == {"background_spread_weight": 1}
     _assert_trained_alike(run, reference)
     _assert_probes_quoted(run, _readme(), method="sepclr_no_jem")
-    rows = {r["method"]: r for r in run["summary"]}
+    rows = _rows(run)
     # Without k-JEM the common space leaks more of the digit (the ablation target).
-    with_jem = {r["method"]: r for r in reference["summary"]}
+    with_jem = _rows(reference)
     assert rows["sepclr_no_jem"]["c->s"] > with_jem["sepclr"]["c->s"]
