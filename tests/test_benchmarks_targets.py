@@ -448,7 +448,8 @@ def test_recorded_verdicts_are_those_in_the_readme(capsys, record):
 #: the untrained networks do not train).
 _IMAGE_DEFAULTS_FOLDER = "cpu-full-size-image-defaults-2026-12-06"
 #: The two ablations under them on more seeds, and SepCLR and the
-#: supervised yardstick on MNIST on grass's seeds 1 and 2 (7 Dec).
+#: supervised yardstick on seeds 1 and 2 of MNIST on grass and of the
+#: dSprites grid (7 Dec).
 _SECOND_ABLATION_FOLDER = "cpu-full-size-image-defaults-2026-12-07"
 _IMAGE_DEFAULTS_RUNS = [
     "cpu-full-size-background-spread-2026-12-05/nu1_textures_0.json",
@@ -474,6 +475,8 @@ _IMAGE_DEFAULTS_BASELINES = [
     "cpu-full-size-2026-12-05/full_textures_1.json",
     "cpu-full-size-2026-12-05/full_mnist_grass_1.json",
     "cpu-full-size-2026-12-05/full_mnist_grass_2.json",
+    "cpu-full-size-2026-12-05/full_dsprites_1.json",
+    "cpu-full-size-2026-12-05/full_dsprites_2.json",
     "cpu-full-size-2026-12-05/full_mnist_grass_3.json",
     "cpu-full-size-2026-12-06/full_*_3.json",
     "cpu-full-size-fifth-seed-2026-12-06/full_*_4.json",
@@ -488,7 +491,7 @@ def test_full_size_verdicts_of_the_image_defaults_are_those_in_the_readme(capsys
     targets = load_benchmark("targets")
     runs = _recorded_paths(_IMAGE_DEFAULTS_RUNS)
     baselines = _recorded_paths(_IMAGE_DEFAULTS_BASELINES)
-    assert len(baselines) == 11
+    assert len(baselines) == 13
     verdicts = targets.main([*runs, "--markdown", "--baselines-from", *baselines])
     table = capsys.readouterr().out.split("\n\n")[0].strip()
     readme = _readme()
@@ -605,17 +608,19 @@ def test_plain_ablation_second_seed_is_trained_like_the_first(name, seed):
     _assert_probes_quoted(run, _readme(), method="sepclr_plain")
 
 
+@pytest.mark.parametrize("name", ["mnist_grass", "dsprites"])
 @pytest.mark.parametrize("seed", [1, 2])
-def test_fourth_and_fifth_seeds_of_mnist_grass_under_the_image_defaults(seed):
-    # MNIST on grass's seeds 1 and 2 under the image defaults (7 Dec) join
-    # seeds 0, 3 and 4 in the README's first table: every quality.py
-    # setting of seed 0's fit (the night of 6 Dec) but the seed, the same
-    # estimator defaults (background_spread_weight="auto", 1 on images) and
-    # processor. That their probes are quoted is checked with every
-    # image-defaults run above.
-    run = _load_run(f"{_SECOND_ABLATION_FOLDER}/new_mnist_grass_{seed}.json")
-    first = _load_run(f"{_IMAGE_DEFAULTS_FOLDER}/new_mnist_grass_0.json")
+def test_fourth_and_fifth_seeds_under_the_image_defaults(name, seed):
+    # Seeds 1 and 2 of MNIST on grass and of the dSprites grid under the
+    # image defaults (7 Dec) join seeds 0, 3 and 4 in the README's first
+    # table: every quality.py setting of seed 0's fit (the night of 6 Dec)
+    # but the seed, the same estimator defaults
+    # (background_spread_weight="auto", 1 on images) and processor. That
+    # their probes are quoted is checked with every image-defaults run above.
+    run = _load_run(f"{_SECOND_ABLATION_FOLDER}/new_{name}_{seed}.json")
+    first = _load_run(f"{_IMAGE_DEFAULTS_FOLDER}/new_{name}_0.json")
     assert run["args"]["methods"] == first["args"]["methods"] == ["sepclr"]
+    assert run["args"]["datasets"] == first["args"]["datasets"] == [name]
     assert (run["args"]["seed"], first["args"]["seed"]) == (seed, 0)
     assert _settings_but(run, "seed") == _settings_but(first, "seed")
     assert run["sepclr_defaults"] == first["sepclr_defaults"]
