@@ -25,6 +25,27 @@ VARIANTS = {
     "untrained": {"max_epochs": 1, "lr": 1e-30},
 }
 
+#: The SepCLR parameters that weight or shape the objective and the
+#: optimiser's steps alone: they change neither the networks a fit builds
+#: nor the batches it draws (``background_mixing`` does: the batch-norm
+#: statistics see the mixed images), so no value of theirs changes the
+#: untrained networks.
+OBJECTIVE_PARAMS = frozenset({
+    "temperature", "uniformity_weight", "salient_weight", "background_weight",
+    "jem_weight", "representation_jem_weight", "representation_jem_encoder",
+    "decorrelation_weight", "decorrelation_encoder", "background_spread_weight",
+    "salient_uniformity", "weight_decay", "max_grad_norm",
+})
+
+#: quality.py's options that shape the objective or the optimiser's schedule
+#: alone (``jem_bandwidth``, ``lr_schedule``), or the epochs that the
+#: untrained variant overrides.
+_UNTRAINED_OPTIONS = frozenset({"jem_bandwidth", "lr_schedule", "epochs", "image_epochs"})
+
+#: Per variant, the settings that cannot change what it computes: the
+#: library's parameters and quality.py's options.
+_IGNORED = {"untrained": (OBJECTIVE_PARAMS, _UNTRAINED_OPTIONS)}
+
 #: The SepCLR methods, each with the variant of quality.py's ``_sepclr`` it fits.
 SEPCLR_VARIANTS = {
     "sepclr": "full",
@@ -39,3 +60,17 @@ def variant_params(method):
     """The SepCLR parameters that ``method`` sets over every other setting
     of a run (none for the full model and the methods that are not SepCLR)."""
     return dict(VARIANTS.get(SEPCLR_VARIANTS.get(method), {}))
+
+
+def ignored_settings(method):
+    """The settings that cannot change what ``method`` computes, as the
+    pair (SepCLR parameters, quality.py options): the objective's and the
+    schedule's for the untrained networks, which take no step that moves a
+    weight; none for every other method.
+
+    ``targets.py`` leaves them out when it asks whether two seeds of a
+    method were trained alike, so the untrained networks recorded under
+    one default of a term's weight pool with those recorded under another.
+    """
+    params, options = _IGNORED.get(SEPCLR_VARIANTS.get(method), ((), ()))
+    return frozenset(params), frozenset(options)

@@ -57,7 +57,7 @@ import pandas as pd
 
 # The sibling module of quality.py's variants (a script's folder is first on
 # sys.path); it imports no torch, so judging runs needs none.
-from _variants import variant_params
+from _variants import ignored_settings, variant_params
 
 IMAGE_DATASETS = ("mnist_grass", "textures", "dsprites")
 #: quality.py's order; other datasets follow, sorted.
@@ -176,11 +176,16 @@ def _effective_training(payload, dataset, method):
     counts with the value it was added with (``INTRODUCED``). A default
     that the variant overrides does not tell two runs apart either: the
     plain ablation trains without the background-spread term whatever its
-    default was.
+    default was. Nor does a setting that cannot change the method's result
+    (``ignored_settings``): no weight of the objective reaches the networks
+    left at their initial weights.
     """
     args = payload["args"]
-    options = {k: args.get(k) for k in SEPCLR_KEYS if k != "sepclr_params"}
-    given = args.get("sepclr_params") or {}
+    ignored_params, ignored_options = ignored_settings(method.removesuffix("@proj"))
+    options = {k: args.get(k) for k in SEPCLR_KEYS
+               if k != "sepclr_params" and k not in ignored_options}
+    given = {k: v for k, v in (args.get("sepclr_params") or {}).items()
+             if k not in ignored_params}
     recorded = payload.get("sepclr_defaults")
     if recorded is None:
         return {"options": options, "sepclr_params": given}
@@ -200,7 +205,8 @@ def _effective_training(payload, dataset, method):
                 for name, value in params.items()}
     resolved.update({name: resolve(rule) for name, rule in rules.items()
                      if name not in params})
-    return {"options": options, "params": {k: number(v) for k, v in resolved.items()}}
+    return {"options": options, "params": {k: number(v) for k, v in resolved.items()
+                                           if k not in ignored_params}}
 
 
 def _describe(machine):

@@ -390,6 +390,46 @@ def test_quality_untrained_keeps_the_initial_weights():
     assert Z_train.shape[1] == est.n_common + est.n_salient
 
 
+#: A value other than the default for every parameter that targets.py
+#: ignores when it pools the untrained networks' seeds.
+_OBJECTIVE_VALUES = {
+    "temperature": 0.1, "uniformity_weight": 0.5, "salient_weight": 0.0,
+    "background_weight": 0.0, "jem_weight": 0.0, "representation_jem_weight": 0.0,
+    "representation_jem_encoder": "common", "decorrelation_weight": 10.0,
+    "decorrelation_encoder": "both", "background_spread_weight": 5.0,
+    "salient_uniformity": "single", "weight_decay": 0.1, "max_grad_norm": 1.0,
+}
+
+
+def test_quality_untrained_networks_ignore_the_objective():
+    # targets.py pools untrained runs whatever these parameters were
+    # (_variants.OBJECTIVE_PARAMS): each must leave the networks' outputs
+    # exactly as they are, on images, where the batch-norm statistics are
+    # taken from the training batches; background_mixing, which changes
+    # those batches, must not (so the comparison would catch a parameter
+    # listed there that reaches the networks).
+    import numpy as np
+
+    from sklearn_sepclr import SepCLRTransformer
+
+    variants = load_benchmark("_variants")
+    assert set(_OBJECTIVE_VALUES) == variants.OBJECTIVE_PARAMS
+    rng = np.random.RandomState(0)
+    X_bg, X_tg = (rng.rand(40, 1, 12, 12).astype(np.float32) for _ in range(2))
+    X = np.concatenate([X_bg, X_tg])
+    base = dict(encoder="cnn", n_common=4, n_salient=4, batch_size=16, random_state=0,
+                device="cpu", **variants.variant_params("sepclr_untrained"))
+
+    def features(**params):
+        return SepCLRTransformer(**base, **params).fit(X_bg, X_tg).transform(X)
+
+    reference = features()
+    for name, value in _OBJECTIVE_VALUES.items():
+        assert SepCLRTransformer().get_params()[name] != value, name
+        np.testing.assert_array_equal(features(**{name: value}), reference, err_msg=name)
+    assert np.abs(features(background_mixing=0.0) - reference).max() > 1e-4
+
+
 def test_quality_linear_widths_follow_the_salient_space_only():
     # PCA gets twice n_salient whatever n_common is, so narrowing SepCLR's
     # common space does not weaken the PCA baseline; cPCA gets n_salient.

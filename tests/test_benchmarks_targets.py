@@ -265,6 +265,34 @@ def test_a_default_the_variant_overrides_does_not_split_its_seeds(tmp_path, meth
             targets.load_runs([old, new])
 
 
+@pytest.mark.parametrize("method, changed, pooled", [
+    ("sepclr_untrained", {"sepclr_params": {"background_spread_weight": 0}}, True),
+    ("sepclr_untrained", {"sepclr_params": {"jem_weight": 0}, "jem_bandwidth": 1.0,
+                          "lr_schedule": "cosine", "image_epochs": 300}, True),
+    ("sepclr_untrained", {"sepclr_params": {"background_mixing": 0.0}}, False),
+    ("sepclr_untrained", {"cnn_widths": [8, 16]}, False),
+    ("sepclr", {"sepclr_params": {"background_spread_weight": 0}}, False),
+])
+def test_untrained_seeds_pool_whatever_the_objective(tmp_path, method, changed, pooled):
+    # The networks at their initial weights take no step that moves them:
+    # the objective's weights, its kernel width and the schedule cannot
+    # change them, so seeds differing only there pool; what builds the
+    # networks or draws the batches still splits them, as it does any
+    # trained method's seeds.
+    targets = load_benchmark("targets")
+    rows = [_row("textures", m, **{"c->s": 0.3}) for m in (method, f"{method}@proj")]
+    spread = {"background_spread_weight": {"tabular": 0.0, "image": 1.0}}
+    defaults = {"params": {"background_spread_weight": "auto", "background_mixing": 0.5,
+                           "jem_weight": 10.0}, "auto": spread}
+    first = _write(tmp_path, "first", 0, rows, defaults=defaults)
+    second = _write(tmp_path, "second", 1, rows, defaults=defaults, **changed)
+    if pooled:
+        assert len(targets.load_runs([first, second])) == 4
+    else:
+        with pytest.raises(ValueError, match="trained with different settings"):
+            targets.load_runs([first, second])
+
+
 def test_baselines_from_takes_only_the_baselines_rows(tmp_path):
     # A run of new defaults judged against the baselines fitted beside an
     # older SepCLR run of the same seed: pooling both whole files repeats
@@ -639,9 +667,9 @@ def test_textures_fifth_seed_has_its_own_baselines_and_untrained_networks():
     # baselines and the networks at their initial weights were fitted on
     # 7 Dec beside SepCLR's fit: the same split settings. The untrained
     # networks ran with background_spread_weight=0, the default of the
-    # older untrained runs they are pooled with: one epoch at a learning
-    # rate of 1e-30 trains nothing, so the weight cannot change them, and
-    # targets.py refuses to average seeds run under different settings.
+    # older untrained runs they are pooled with, before targets.py learnt
+    # that no weight of the objective can change them (one epoch at a
+    # learning rate of 1e-30 trains nothing); it pools them either way.
     sepclr = _load_run(f"{_SECOND_ABLATION_FOLDER}/new_textures_4.json")
     linear = _load_run(f"{_SECOND_ABLATION_FOLDER}/linear_textures_4.json")
     untrained = _load_run(f"{_SECOND_ABLATION_FOLDER}/untrained_textures_4.json")
