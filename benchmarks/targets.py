@@ -14,7 +14,9 @@ an older one). Rows are
 compared seed by seed, so all of a dataset's files must share the sizes
 and the baseline settings, and the seeds of one SepCLR variant its
 training settings and the library defaults it ran under (the script
-refuses to pool otherwise). The targets, on the mean over the seeds:
+refuses to pool otherwise; for the networks left at their initial weights,
+which take no step, the objective's weights and schedule do not count).
+The targets, on the mean over the seeds:
 
 1. **Salient probe.** SepCLR's salient space reads the salient attribute
    better than the best of cPCA (``contrastivepca``, ``contrastive_pkg``)
