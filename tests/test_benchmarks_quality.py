@@ -430,6 +430,31 @@ def test_quality_untrained_networks_ignore_the_objective():
     assert np.abs(features(background_mixing=0.0) - reference).max() > 1e-4
 
 
+def test_quality_untrained_networks_ignore_the_schedule_options():
+    # The quality.py options that targets.py ignores for the untrained
+    # networks (_variants._UNTRAINED_OPTIONS) leave their features as they
+    # are: the variant sets the epochs, and the schedule and k-JEM's width
+    # only shape steps that move nothing.
+    import numpy as np
+
+    quality = _load_quality()
+    variants = load_benchmark("_variants")
+    _, options = variants.ignored_settings("sepclr_untrained")
+    assert options == {"jem_bandwidth", "lr_schedule", "epochs", "image_epochs"}
+    split = quality.load_dataset("blobs", 120, None, seed=0)
+    common = ["--device", "cpu", "--sepclr-param", "hidden_layer_sizes=[16]", "--seed", "3"]
+
+    def features(*argv):
+        args = quality.build_parser().parse_args([*common, *argv])
+        Z_train, Z_test, _, _ = quality._fit_method("sepclr_untrained", split, args, {})
+        return np.concatenate([Z_train, Z_test])
+
+    reference = features()
+    changed = features("--lr-schedule", "cosine", "--jem-bandwidth", "0.1",
+                       "--epochs", "7", "--image-epochs", "5")
+    np.testing.assert_array_equal(changed, reference)
+
+
 def test_quality_linear_widths_follow_the_salient_space_only():
     # PCA gets twice n_salient whatever n_common is, so narrowing SepCLR's
     # common space does not weaken the PCA baseline; cPCA gets n_salient.
