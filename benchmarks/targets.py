@@ -186,11 +186,11 @@ def _effective_training(payload, dataset, method):
     ignored_params, ignored_options = ignored_settings(method.removesuffix("@proj"))
     options = {k: args.get(k) for k in SEPCLR_KEYS
                if k != "sepclr_params" and k not in ignored_options}
-    given = {k: v for k, v in (args.get("sepclr_params") or {}).items()
-             if k not in ignored_params}
+    given = args.get("sepclr_params") or {}
     recorded = payload.get("sepclr_defaults")
     if recorded is None:
-        return {"options": options, "sepclr_params": given}
+        return {"options": options, "sepclr_params": {
+            k: v for k, v in given.items() if k not in ignored_params}}
     kind = "image" if dataset in IMAGE_DATASETS else "tabular"
     rules = recorded["auto"]
 

@@ -293,6 +293,21 @@ def test_untrained_seeds_pool_whatever_the_objective(tmp_path, method, changed, 
             targets.load_runs([first, second])
 
 
+def test_untrained_seeds_recorded_without_defaults_pool_whatever_the_objective(tmp_path):
+    # Files older than the recorded library defaults hold quality.py's
+    # --sepclr-param values alone: the objective's weights among them do
+    # not split the untrained networks' seeds either, and the rest does.
+    targets = load_benchmark("targets")
+    rows = [_row("textures", m, **{"c->s": 0.3})
+            for m in ("sepclr_untrained", "sepclr_untrained@proj")]
+    first = _write(tmp_path, "first", 0, rows)
+    second = _write(tmp_path, "second", 1, rows, sepclr_params={"jem_weight": 0})
+    assert len(targets.load_runs([first, second])) == 4
+    third = _write(tmp_path, "third", 2, rows, sepclr_params={"n_salient": 8})
+    with pytest.raises(ValueError, match="trained with different settings"):
+        targets.load_runs([first, third])
+
+
 def test_baselines_from_takes_only_the_baselines_rows(tmp_path):
     # A run of new defaults judged against the baselines fitted beside an
     # older SepCLR run of the same seed: pooling both whole files repeats
