@@ -290,10 +290,11 @@ default="auto"
           full-size variants on a second seed"). Beside
           ``background_spread_weight`` (the image default since; two more
           seeds) it cost the common space 7.5 points of the photograph
-          (0.749 against 0.824) and lowered no leakage: the common representations read the
-          digit at 0.208 against 0.202, the salient ones the photograph at
-          0.504 against 0.459 ("Decorrelating the common representations
-          under the image defaults: textures + MNIST").
+          (0.749 against 0.824) and lowered no leakage: the common
+          representations read the digit at 0.208 against 0.202, the
+          salient ones the photograph at 0.504 against 0.459
+          ("Decorrelating the common representations under the image
+          defaults: textures + MNIST").
         * MNIST on grass at the loaders' full size (one seed, against the
           defaults on the same processor): the common representations read
           the digit at 0.193 instead of 0.210 (projections 0.156 instead
