@@ -764,16 +764,18 @@ def test_machine_line_names_the_cpu_where_recorded():
 _SALIENT_D_FULL = "cpu-full-size-decorrelation-salient-2026-12-06"
 _SALIENT_D_FULL_AMD = "cpu-full-size-decorrelation-salient-2026-12-07"
 _DECOR_FULL_AMD = "cpu-full-size-decorrelation-2026-12-07"
-#: The image defaults' fits of MNIST on grass on the AMD processor at one
-#: torch thread, by seed: the references of the common-side decorrelation.
-_MNIST_DEFAULTS_AMD = {
-    0: "cpu-full-size-image-defaults-2026-12-06/new_mnist_grass_0.json",
-    2: "cpu-full-size-image-defaults-2026-12-07/new_mnist_grass_2.json",
-}
-#: ... and of textures (the references of the night of 7 Dec).
-_TEXTURES_DEFAULTS_AMD = {
-    1: "cpu-full-size-image-defaults-2026-12-06/new_textures_1.json",
-    2: "cpu-full-size-image-defaults-2026-12-07/new_textures_2.json",
+#: The image defaults' fits on the AMD processor at one torch thread, by
+#: set and seed: the references of the common-side decorrelation (MNIST on
+#: grass the evening of 7 Dec, textures that night).
+_DECOR_REFERENCES = {
+    "mnist_grass": {
+        0: "cpu-full-size-image-defaults-2026-12-06/new_mnist_grass_0.json",
+        2: "cpu-full-size-image-defaults-2026-12-07/new_mnist_grass_2.json",
+    },
+    "textures": {
+        1: "cpu-full-size-image-defaults-2026-12-06/new_textures_1.json",
+        2: "cpu-full-size-image-defaults-2026-12-07/new_textures_2.json",
+    },
 }
 _SALIENT_D_WEIGHTS = {"decorrelation_weight": 100, "background_spread_weight": 1}
 _SALIENT_D_OPTION = {"decorrelation_encoder": "salient", **_SALIENT_D_WEIGHTS}
@@ -826,14 +828,26 @@ _FULL_SIZE_VARIANTS = {
     f"{_SALIENT_D_FULL_AMD}/dsal100_nu1_mnist_grass_0.json": (
         _SALIENT_D_OPTION, "cpu-full-size-image-defaults-2026-12-06/new_mnist_grass_0.json"),
     # The common-side decorrelation against the same defaults (the evening
-    # of 7 Dec, the same AMD processor at one torch thread).
-    **{f"{_DECOR_FULL_AMD}/decor10_new_mnist_grass_{seed}.json": (
+    # and night of 7 Dec, the same AMD processor at one torch thread).
+    **{f"{_DECOR_FULL_AMD}/decor10_new_{name}_{seed}.json": (
         {"decorrelation_weight": 10}, reference)
-       for seed, reference in _MNIST_DEFAULTS_AMD.items()},
-    **{f"{_DECOR_FULL_AMD}/decor10_new_textures_{seed}.json": (
-        {"decorrelation_weight": 10}, reference)
-       for seed, reference in _TEXTURES_DEFAULTS_AMD.items()},
+       for name, references in _DECOR_REFERENCES.items()
+       for seed, reference in references.items()},
 }
+
+
+def _decorrelation_pairs(name):
+    """The common-side decorrelation's runs of set ``name`` and their
+    references, as (run rows, reference rows) per seed."""
+    return [(_rows(_load_run(f"{_DECOR_FULL_AMD}/decor10_new_{name}_{seed}.json")),
+             _rows(_load_run(reference)))
+            for seed, reference in _DECOR_REFERENCES[name].items()]
+
+
+def _pair_mean(pairs, i, method, column):
+    """The mean of ``column`` of ``method`` over the runs (``i=0``) or the
+    references (``i=1``) of ``pairs``."""
+    return sum(pair[i][method][column] for pair in pairs) / len(pairs)
 
 
 def test_common_side_decorrelation_beside_the_spread_on_mnist_grass():
@@ -841,17 +855,12 @@ def test_common_side_decorrelation_beside_the_spread_on_mnist_grass():
     # as: the common space leaks the digit less on both seeds and both
     # spaces, the projections' mean under the bound where the defaults'
     # is over it, and the salient probe not lower on the mean.
-    pairs = [(_rows(_load_run(f"{_DECOR_FULL_AMD}/decor10_new_mnist_grass_{seed}.json")),
-              _rows(_load_run(reference)))
-             for seed, reference in _MNIST_DEFAULTS_AMD.items()]
+    pairs = _decorrelation_pairs("mnist_grass")
     assert all(run[m]["c->s"] < ref[m]["c->s"]
                for run, ref in pairs for m in ("sepclr", "sepclr@proj"))
-
-    def mean(i, method, column):
-        return sum(pair[i][method][column] for pair in pairs) / len(pairs)
-
-    assert mean(0, "sepclr@proj", "c->s") < 0.2 < mean(1, "sepclr@proj", "c->s")
-    assert mean(0, "sepclr", "s->s") >= mean(1, "sepclr", "s->s")
+    assert (_pair_mean(pairs, 0, "sepclr@proj", "c->s") < 0.2
+            < _pair_mean(pairs, 1, "sepclr@proj", "c->s"))
+    assert _pair_mean(pairs, 0, "sepclr", "s->s") >= _pair_mean(pairs, 1, "sepclr", "s->s")
     assert max(run["sepclr"]["collapse"] for run, _ in pairs) < 0.1
 
 
@@ -860,18 +869,12 @@ def test_common_side_decorrelation_beside_the_spread_on_textures():
     # common space reads the photograph less on both seeds (by more than
     # 5 points on the mean), and no leakage falls on the mean of either
     # space, which is why the weight stays 0 on images.
-    pairs = [(_rows(_load_run(f"{_DECOR_FULL_AMD}/decor10_new_textures_{seed}.json")),
-              _rows(_load_run(reference)))
-             for seed, reference in _TEXTURES_DEFAULTS_AMD.items()]
-
-    def mean(i, method, column):
-        return sum(pair[i][method][column] for pair in pairs) / len(pairs)
-
+    pairs = _decorrelation_pairs("textures")
     assert all(run["sepclr"]["c->c"] < ref["sepclr"]["c->c"] for run, ref in pairs)
     for method in ("sepclr", "sepclr@proj"):
-        assert mean(0, method, "c->c") < mean(1, method, "c->c") - 0.05
+        assert _pair_mean(pairs, 0, method, "c->c") < _pair_mean(pairs, 1, method, "c->c") - 0.05
         for leakage in ("c->s", "s->c"):
-            assert mean(0, method, leakage) >= mean(1, method, leakage)
+            assert _pair_mean(pairs, 0, method, leakage) >= _pair_mean(pairs, 1, method, leakage)
     assert max(run["sepclr"]["collapse"] for run, _ in pairs) < 0.1
 
 
