@@ -763,27 +763,31 @@ def test_machine_line_names_the_cpu_where_recorded():
 
 _SALIENT_D_FULL = "cpu-full-size-decorrelation-salient-2026-12-06"
 _SALIENT_D_FULL_AMD = "cpu-full-size-decorrelation-salient-2026-12-07"
-_DECOR_FULL_AMD = "cpu-full-size-decorrelation-2026-12-07"
-_DECOR_FULL_AMD_DSPRITES = "cpu-full-size-decorrelation-2026-12-08"
-#: The image defaults' fits on the AMD processor at one torch thread, by
-#: set and seed: the references of the common-side decorrelation (MNIST on
-#: grass the evening of 7 Dec, textures that night).
-_DECOR_REFERENCES = {
-    "mnist_grass": {
+#: The common-side decorrelation at full size against the image
+#: defaults' fits on the AMD processor at one torch thread, by set: the folder of
+#: its runs (MNIST on grass the evening of 7 Dec, textures that night, the
+#: dSprites grid on 8 Dec) and, by seed, the defaults' fit it is paired with.
+_DECOR_RUNS = {
+    "mnist_grass": ("cpu-full-size-decorrelation-2026-12-07", {
         0: "cpu-full-size-image-defaults-2026-12-06/new_mnist_grass_0.json",
         2: "cpu-full-size-image-defaults-2026-12-07/new_mnist_grass_2.json",
-    },
-    "textures": {
+    }),
+    "textures": ("cpu-full-size-decorrelation-2026-12-07", {
         1: "cpu-full-size-image-defaults-2026-12-06/new_textures_1.json",
         2: "cpu-full-size-image-defaults-2026-12-07/new_textures_2.json",
-    },    "dsprites": {
+    }),
+    "dsprites": ("cpu-full-size-decorrelation-2026-12-08", {
         1: "cpu-full-size-image-defaults-2026-12-07/new_dsprites_1.json",
         2: "cpu-full-size-image-defaults-2026-12-07/new_dsprites_2.json",
-    },
+    }),
 }
-#: The folder of each set's common-side decorrelation runs.
-_DECOR_FOLDERS = {"mnist_grass": _DECOR_FULL_AMD, "textures": _DECOR_FULL_AMD,
-                  "dsprites": _DECOR_FULL_AMD_DSPRITES}
+
+
+def _decorrelation_run(name, seed):
+    """The recorded common-side decorrelation run of set ``name`` and ``seed``."""
+    return f"{_DECOR_RUNS[name][0]}/decor10_new_{name}_{seed}.json"
+
+
 _SALIENT_D_WEIGHTS = {"decorrelation_weight": 100, "background_spread_weight": 1}
 _SALIENT_D_OPTION = {"decorrelation_encoder": "salient", **_SALIENT_D_WEIGHTS}
 
@@ -835,10 +839,10 @@ _FULL_SIZE_VARIANTS = {
     f"{_SALIENT_D_FULL_AMD}/dsal100_nu1_mnist_grass_0.json": (
         _SALIENT_D_OPTION, "cpu-full-size-image-defaults-2026-12-06/new_mnist_grass_0.json"),
     # The common-side decorrelation against the same defaults (the evening
-    # and night of 7 Dec, the same AMD processor at one torch thread).
-    **{f"{_DECOR_FOLDERS[name]}/decor10_new_{name}_{seed}.json": (
-        {"decorrelation_weight": 10}, reference)
-       for name, references in _DECOR_REFERENCES.items()
+    # and night of 7 Dec and on 8 Dec, the same AMD processor at one torch
+    # thread).
+    **{_decorrelation_run(name, seed): ({"decorrelation_weight": 10}, reference)
+       for name, (_, references) in _DECOR_RUNS.items()
        for seed, reference in references.items()},
 }
 
@@ -846,9 +850,8 @@ _FULL_SIZE_VARIANTS = {
 def _decorrelation_pairs(name):
     """The common-side decorrelation's runs of set ``name`` and their
     references, as (run rows, reference rows) per seed."""
-    return [(_rows(_load_run(f"{_DECOR_FOLDERS[name]}/decor10_new_{name}_{seed}.json")),
-             _rows(_load_run(reference)))
-            for seed, reference in _DECOR_REFERENCES[name].items()]
+    return [(_rows(_load_run(_decorrelation_run(name, seed))), _rows(_load_run(reference)))
+            for seed, reference in _DECOR_RUNS[name][1].items()]
 
 
 def _pair_mean(pairs, i, method, column):
